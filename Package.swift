@@ -1,0 +1,71 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "netcache",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "netcache", targets: ["netcache"]),
+        .library(name: "NetcacheClient", targets: ["NetcacheClient"]),
+        .library(name: "NetcacheServer", targets: ["NetcacheServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C libraries from Debian, reached through small shim headers.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+
+        // Wire formats shared by client and server: Python-compatible JSON, shadir entries, SHA-512.
+        .target(name: "NetcacheProtocol", dependencies: ["COpenSSL"]),
+
+        // The protocol client: slapos.cfg, libcurl transfers, signatures, entry selection.
+        .target(
+            name: "NetcacheClient",
+            dependencies: ["NetcacheProtocol", "COpenSSL", "CCurl"]
+        ),
+
+        // The shacache + shadir server.
+        .target(
+            name: "NetcacheServer",
+            dependencies: [
+                "NetcacheProtocol",
+                "COpenSSL",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        // The command line.
+        .executableTarget(
+            name: "netcache",
+            dependencies: [
+                "NetcacheClient",
+                "NetcacheServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(
+            name: "NetcacheTests",
+            dependencies: ["NetcacheClient", "NetcacheProtocol", "netcache"]
+        ),
+    ]
+)

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The TLS settings for one service: its CA file (to verify the server) and the client
+/// certificate and key (TLS client authentication is how production authorises uploads).
+public struct TLSSettings: Sendable, Equatable {
+    public var caFile: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+    }
+}
+
+/// One HTTP exchange for `CurlEasy`.
+struct HTTPRequest {
+    enum Body {
+        case bytes([UInt8])
+        /// Streamed from an open file, from its start, `size` bytes.
+        case file(FileHandle, size: Int)
+    }
+
+    var method: String
+    var url: String
+    var headers: [String] = []
+    var body: Body?
+    var tls = TLSSettings()
+    /// Seconds to connect, and seconds without a byte moving before giving up
+    /// (the Python client: 60 on downloads, 3600 on uploads).
+    var connectTimeout = 60
+    var stallTimeout = 60
+    /// Ask for the bytes from this offset on (`Range: bytes=N-`).
+    var resumeFrom = 0
+}
+
+/// The status line and headers of an answer (names lower-cased, the last value kept).
+struct HTTPResponseHead {
+    var status = 0
+    var headers: [String: String] = [:]
+
+    var contentLength: Int? { headers["content-length"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+}

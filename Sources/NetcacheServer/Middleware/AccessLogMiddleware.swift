@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// One log line per request: method, path, status, bytes, duration.
+///
+/// The line is written when the response body has been sent, so that the byte count and
+/// the duration cover the whole transfer. A client that drops a download mid-body is
+/// normal traffic (the Python client probes for blobs that way): logged, not an error.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = NetcacheRequestContext
+
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let line = RequestLine(method: request.method.rawValue, path: request.uri.path, start: start, logger: logger)
+        let response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            line.log(status: error.status.code, bytes: context.bytesReceived.value)
+            throw error
+        } catch {
+            line.log(status: 500, bytes: context.bytesReceived.value, note: "\(error)")
+            throw error
+        }
+        let received = context.bytesReceived.value
+        let status = response.status.code
+        var logged = response
+        let body = response.body
+        logged.body = ResponseBody(contentLength: body.contentLength) { writer in
+            let sent = ByteCounter()
+            do {
+                try await body.write(CountingWriter(base: writer, counter: sent))
+            } catch {
+                line.log(status: status, bytes: sent.value, note: "client went away")
+                throw error
+            }
+            line.log(status: status, bytes: max(received, sent.value))
+        }
+        return logged
+    }
+}
+
+private struct RequestLine: Sendable {
+    let method: String
+    let path: String
+    let start: ContinuousClock.Instant
+    let logger: Logger
+
+    func log(status: Int, bytes: Int, note: String? = nil) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var message = "\(method) \(path) \(status) \(bytes) \(String(format: "%.1f", milliseconds))ms"
+        if let note { message += " (\(note))" }
+        logger.info("\(message)")
+    }
+}
+
+/// Passes buffers through to the real writer, counting them.
+private struct CountingWriter: ResponseBodyWriter {
+    var base: any ResponseBodyWriter
+    let counter: ByteCounter
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        counter.add(buffer.readableBytes)
+        try await base.write(buffer)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await base.finish(trailingHeaders)
+    }
+}

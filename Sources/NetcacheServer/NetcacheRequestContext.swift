@@ -1,0 +1,27 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The request context: Hummingbird's core storage, the connection (whose TLS client
+/// certificate may authorise uploads) and a counter of body bytes received, for the log.
+public struct NetcacheRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+    let bytesReceived = ByteCounter()
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// A byte count shared between a handler and the middleware that logs it.
+final class ByteCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    func add(_ bytes: Int) {
+        count.add(bytes, ordering: .relaxed)
+    }
+
+    var value: Int { count.load(ordering: .relaxed) }
+}

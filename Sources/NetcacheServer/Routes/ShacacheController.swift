@@ -1,0 +1,120 @@
+import Hummingbird
+import NIOCore
+import NetcacheProtocol
+
+/// shacache: `POST /shacache` stores a blob and answers its SHA-512; `GET`/`HEAD
+/// /shacache/<sha512>` serve it, with byte ranges.
+struct ShacacheController {
+    typealias Context = NetcacheRequestContext
+
+    let store: BlobStore
+    let maxUploadSize: Int
+
+    func register(on router: Router<Context>) {
+        router.post("/shacache", use: upload)
+        router.get("/shacache/:sha512", use: download)
+        router.head("/shacache/:sha512", use: download)
+    }
+
+    /// Streams the body to a staging file while hashing it; only a complete upload within
+    /// the size limit becomes a blob.
+    @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxUploadSize {
+            throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes\n")
+        }
+        let staged = try store.beginUpload()
+        for try await buffer in request.body {
+            guard staged.size + buffer.readableBytes <= maxUploadSize else {
+                throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes\n")
+            }
+            try buffer.withUnsafeReadableBytes { try staged.write($0) }
+            context.bytesReceived.add(buffer.readableBytes)
+        }
+        let sha512 = try await store.commit(staged)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sha512)))
+    }
+
+    @Sendable func download(_ request: Request, context: Context) async throws -> Response {
+        let address = try context.parameters.require("sha512")
+        guard isSHA512Hex(address) else {
+            throw HTTPError(.badRequest, message: "a shacache address is 128 hexadecimal characters\n")
+        }
+        let sha512 = address.lowercased()
+        guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }
+
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.eTag] = "\"\(sha512)\""
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(sha512)\"" || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+
+        var status = HTTPResponse.Status.ok
+        var range = 0..<size
+        switch ByteRange(header: request.headers[.range], size: size) {
+        case .none:
+            break
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .satisfiable(let requested):
+            status = .partialContent
+            range = requested
+            headers[.contentRange] = "bytes \(requested.lowerBound)-\(requested.upperBound - 1)/\(size)"
+        }
+        headers[.contentLength] = String(range.count)
+        if request.method == .head || range.isEmpty {
+            return Response(status: status, headers: headers)
+        }
+        let body = try await FileIO().loadFile(
+            path: store.path(for: sha512), range: range.lowerBound...(range.upperBound - 1), context: context)
+        return Response(status: status, headers: headers, body: body)
+    }
+}
+
+/// A `Range: bytes=...` header against a blob of known size. Only single ranges are
+/// honoured; anything else is ignored and the whole blob served, as RFC 9110 allows.
+enum ByteRange: Equatable {
+    case none
+    case unsatisfiable
+    case satisfiable(Range<Int>)
+
+    init(header: String?, size: Int) {
+        guard let header, header.hasPrefix("bytes="), !header.contains(",") else {
+            self = .none
+            return
+        }
+        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
+        guard let dash = spec.firstIndex(of: "-") else {
+            self = .none
+            return
+        }
+        let first = spec[..<dash]
+        let last = spec[spec.index(after: dash)...]
+        if first.isEmpty {
+            guard let suffix = Int(last), suffix >= 0 else {
+                self = .none
+                return
+            }
+            self = suffix == 0 || size == 0 ? .unsatisfiable : .satisfiable(max(0, size - suffix)..<size)
+            return
+        }
+        guard let start = Int(first), start >= 0 else {
+            self = .none
+            return
+        }
+        var end = size - 1
+        if !last.isEmpty {
+            guard let requestedEnd = Int(last), requestedEnd >= start else {
+                self = .none
+                return
+            }
+            end = min(requestedEnd, size - 1)
+        }
+        self = start < size ? .satisfiable(start..<end + 1) : .unsatisfiable
+    }
+}

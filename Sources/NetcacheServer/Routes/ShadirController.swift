@@ -1,0 +1,56 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NetcacheProtocol
+
+/// shadir: `PUT /shadir/<key>` files a signed entry under a key; `GET /shadir/<key>` lists
+/// the key's entries in insertion order. Keys travel raw in the path (`:` and `=` included).
+struct ShadirController {
+    typealias Context = NetcacheRequestContext
+
+    /// Entries are a few hundred bytes; anything far larger is not an entry.
+    static let maxEntrySize = 1 << 20
+
+    let store: EntryStore
+
+    func register(on router: Router<Context>) {
+        router.put("/shadir/**", use: index)
+        router.get("/shadir/**", use: list)
+    }
+
+    @Sendable func index(_ request: Request, context: Context) async throws -> Response {
+        let key = try Self.key(of: request)
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxEntrySize)
+        } catch is NIOTooManyBytesError {
+            throw HTTPError(.contentTooLarge, message: "a shadir entry is at most \(Self.maxEntrySize) bytes\n")
+        }
+        context.bytesReceived.add(body.readableBytes)
+        do {
+            _ = try ShadirEntry(validatingBody: body.readableBytesView)
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)\n")
+        }
+        try await store.add(key: key, body: String(buffer: body))
+        return Response(status: .created)
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let key = try Self.key(of: request)
+        let bodies = try await store.bodies(for: key)
+        guard !bodies.isEmpty else { throw HTTPError(.notFound) }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ShadirListing.render(bodies: bodies))))
+    }
+
+    private static func key(of request: Request) throws -> String {
+        let path = request.uri.path
+        let raw = path.dropFirst("/shadir/".count)
+        guard !raw.isEmpty, let key = String(raw).removingPercentEncoding, !key.isEmpty else {
+            throw HTTPError(.badRequest, message: "missing shadir key\n")
+        }
+        return key
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Everything `netcache serve` needs to know; defaults make a developer's local cache.
+public struct ServerConfiguration: Sendable {
+    public var dataDirectory: URL
+    public var host: String
+    public var port: Int
+    public var maxUploadSize: Int
+    public var tlsCertificateFile: String?
+    public var tlsKeyFile: String?
+    public var clientCAFile: String?
+    public var basicAuthFile: String?
+    public var allowAnonymousUploads: Bool
+    public var privateDownloads: Bool
+
+    public init(
+        dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        maxUploadSize: Int = 16 << 30,
+        tlsCertificateFile: String? = nil,
+        tlsKeyFile: String? = nil,
+        clientCAFile: String? = nil,
+        basicAuthFile: String? = nil,
+        allowAnonymousUploads: Bool = false,
+        privateDownloads: Bool = false
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.maxUploadSize = maxUploadSize
+        self.tlsCertificateFile = tlsCertificateFile
+        self.tlsKeyFile = tlsKeyFile
+        self.clientCAFile = clientCAFile
+        self.basicAuthFile = basicAuthFile
+        self.allowAnonymousUploads = allowAnonymousUploads
+        self.privateDownloads = privateDownloads
+    }
+
+    /// Whether only this host can connect: a loopback address, not a wildcard.
+    var listensOnLoopbackOnly: Bool {
+        let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    var scheme: String { tlsCertificateFile == nil ? "http" : "https" }
+}

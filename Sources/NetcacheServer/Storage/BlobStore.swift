@@ -1,0 +1,61 @@
+import Foundation
+import NIOPosix
+import NetcacheProtocol
+
+/// shacache's storage: one file per blob, named by its SHA-512, under `<data>/shacache`.
+///
+/// Uploads stream into `<data>/staging`, are fsynced, then renamed into place: a crash or
+/// a cut connection never leaves a partial blob where readers can see it.
+public struct BlobStore: Sendable {
+    public let root: URL
+    let staging: URL
+
+    public init(dataDirectory: URL) throws {
+        root = dataDirectory.appendingPathComponent("shacache", isDirectory: true)
+        staging = dataDirectory.appendingPathComponent("staging", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        try removeLeftoverStagedFiles()
+    }
+
+    /// Where the blob with this address lives (two-character fan-out keeps directories small).
+    public func path(for sha512: String) -> String {
+        root.appendingPathComponent(String(sha512.prefix(2))).appendingPathComponent(sha512).path
+    }
+
+    /// The size of a stored blob, or `nil` when it is not stored.
+    public func size(of sha512: String) -> Int? {
+        var status = stat()
+        guard stat(path(for: sha512), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(status.st_size)
+    }
+
+    public func beginUpload() throws -> StagedBlob {
+        try StagedBlob(directory: staging)
+    }
+
+    /// Makes a finished upload visible under its address. An identical blob already stored
+    /// is kept and the new copy dropped, so identical content is stored once.
+    public func commit(_ blob: StagedBlob) async throws -> String {
+        let sha512 = blob.finish()
+        let destination = path(for: sha512)
+        try await NIOThreadPool.singleton.runIfActive {
+            try blob.synchronize()
+            try FileManager.default.createDirectory(
+                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if access(destination, F_OK) == 0 {
+                blob.discard()
+            } else {
+                try blob.move(to: destination)
+            }
+        }
+        return sha512
+    }
+
+    /// A previous run that died mid-upload leaves staged files behind; none of them is a blob.
+    private func removeLeftoverStagedFiles() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: staging.path) {
+            try? FileManager.default.removeItem(at: staging.appendingPathComponent(name))
+        }
+    }
+}

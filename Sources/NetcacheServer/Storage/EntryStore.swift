@@ -1,0 +1,40 @@
+import Foundation
+import GRDB
+
+/// shadir's storage: entries in SQLite (`<data>/shadir.sqlite`, WAL mode), each kept as
+/// the exact PUT body so that `info` reaches readers byte for byte.
+public struct EntryStore: Sendable {
+    private let database: DatabasePool
+
+    public init(dataDirectory: URL) throws {
+        // A DatabasePool always runs in WAL mode: readers never wait for the writer.
+        database = try DatabasePool(path: dataDirectory.appendingPathComponent("shadir.sqlite").path)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("entries") { db in
+            try db.create(table: "entry") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("key", .text).notNull()
+                table.column("body", .text).notNull()
+                table.uniqueKey(["key", "body"])
+            }
+        }
+        try migrator.migrate(database)
+    }
+
+    /// Stores a validated body under `key`; a byte-identical body already there adds nothing.
+    /// Returns whether a new entry was added.
+    @discardableResult
+    public func add(key: String, body: String) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO entry (key, body) VALUES (?, ?)", arguments: [key, body])
+            return db.changesCount > 0
+        }
+    }
+
+    /// The bodies stored under `key`, in insertion order.
+    public func bodies(for key: String) async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT body FROM entry WHERE key = ? ORDER BY id", arguments: [key])
+        }
+    }
+}
