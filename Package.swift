@@ -56,6 +56,7 @@ let package = Package(
         .executableTarget(
             name: "netcache",
             dependencies: [
+                "NetcacheProtocol",
                 "NetcacheClient",
                 "NetcacheServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

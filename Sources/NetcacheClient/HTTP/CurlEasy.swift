@@ -82,6 +82,7 @@ final class CurlEasy {
         if let caFile = request.tls.caFile { netcache_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
         if let certificate = request.tls.certificateFile { netcache_curl_setopt_string(handle, CURLOPT_SSLCERT, certificate) }
         if let key = request.tls.keyFile { netcache_curl_setopt_string(handle, CURLOPT_SSLKEY, key) }
+        if request.followRedirects { netcache_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1) }
         if request.resumeFrom > 0 { netcache_curl_setopt_offset(handle, CURLOPT_RESUME_FROM_LARGE, curl_off_t(request.resumeFrom)) }
 
         switch request.method {

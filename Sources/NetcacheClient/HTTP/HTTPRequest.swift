@@ -33,6 +33,8 @@ struct HTTPRequest {
     var stallTimeout = 60
     /// Ask for the bytes from this offset on (`Range: bytes=N-`).
     var resumeFrom = 0
+    /// Origins redirect; caches do not.
+    var followRedirects = false
 }
 
 /// The status line and headers of an answer (names lower-cased, the last value kept).

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import NetcacheClient
+
+struct KeygenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keygen",
+        abstract: "Make a signature key and its self-signed certificate (like generate-signature-key).",
+        discussion: """
+            Writes the private key (mode 0600) and prints the certificate, or writes it to
+            --cert-file. Add the certificate to signature-certificate-list on every machine
+            that should trust your entries. Existing files are never overwritten.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Private key file to create.", valueName: "KEY_FILE"))
+    var keyFile: String
+
+    @Argument(help: ArgumentHelp("Common name of the certificate.", valueName: "COMMON_NAME"))
+    var commonName: String
+
+    @Option(help: ArgumentHelp("Write the certificate here instead of printing it.", valueName: "file"))
+    var certFile: String?
+
+    @Option(help: "RSA key size in bits (upstream used 1024).")
+    var bits = 3072
+
+    func run() throws {
+        for path in [keyFile, certFile].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) || isSymlink(path) {
+            throw ValidationError("\(path) exists, will not overwrite")
+        }
+        let generated = try KeyGenerator.generate(commonName: commonName, bits: bits)
+        try createExclusively(keyFile, contents: generated.privateKeyPEM, mode: 0o600)
+        if let certFile {
+            do {
+                try createExclusively(certFile, contents: generated.certificatePEM, mode: 0o644)
+            } catch {
+                unlink(keyFile)
+                throw error
+            }
+        } else {
+            print(generated.certificatePEM, terminator: "")
+        }
+        FileHandle.standardError.write(Data("Don't forget to add the certificate to the signature-certificate-list in your SlapOS configuration file.\n".utf8))
+    }
+
+    private func isSymlink(_ path: String) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil
+    }
+
+    private func createExclusively(_ path: String, contents: String, mode: mode_t) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        try handle.write(contentsOf: Data(contents.utf8))
+        try handle.synchronize()
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NetcacheServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve shacache (/shacache) and shadir (/shadir) from a data directory.",
+        discussion: """
+            With no options this is a developer's local cache: data in ./netcache-data,
+            listening on 127.0.0.1:8080, anonymous uploads from this host only.
+
+            Uploads need credentials: TLS client certificates signed by --client-ca (how
+            production authorises uploaders) or users of --basic-auth-file. A server that
+            listens on anything but loopback refuses to start without them unless given
+            --allow-anonymous-uploads.
+
+            The first line on stdout is "listening on URL", printed once the port is bound.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Directory holding blobs and the shadir database.", valueName: "dir"))
+    var data = "netcache-data"
+
+    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+
+    @Option(help: ArgumentHelp("Largest accepted upload, in bytes or with a K, M, G or T suffix; larger ones get 413.", valueName: "size"))
+    var maxUploadSize = "16G"
+
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate (chain).", valueName: "file"))
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(name: .customLong("client-ca"), help: ArgumentHelp("CA whose client certificates may upload (needs TLS).", valueName: "file"))
+    var clientCA: String?
+
+    @Option(help: ArgumentHelp("htpasswd-style file of bcrypt users who may upload (for deployments behind a proxy).", valueName: "file"))
+    var basicAuthFile: String?
+
+    @Flag(help: "Accept uploads without credentials from anyone who can connect.")
+    var allowAnonymousUploads = false
+
+    @Flag(help: "Require the upload credentials for downloads too.")
+    var privateDownloads = false
+
+    func run() async throws {
+        let (host, port) = try Self.parseListen(listen)
+        let configuration = ServerConfiguration(
+            dataDirectory: URL(fileURLWithPath: data),
+            host: host,
+            port: port,
+            maxUploadSize: try Self.parseSize(maxUploadSize),
+            tlsCertificateFile: tlsCertificate,
+            tlsKeyFile: tlsKey,
+            clientCAFile: clientCA,
+            basicAuthFile: basicAuthFile,
+            allowAnonymousUploads: allowAnonymousUploads,
+            privateDownloads: privateDownloads)
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "netcache")
+        logger.logLevel = .info
+        let server = try NetcacheServer(configuration: configuration, logger: logger)
+        logger.info("\(server.policySummary)")
+        try await server.run { url in
+            printFlushed("listening on \(url)")
+        }
+    }
+
+    static func parseListen(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080") }
+        return (host, port)
+    }
+
+    static func parseSize(_ text: String) throws -> Int {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = text.uppercased()
+        var multiplier = 1
+        if digits.hasSuffix("B") { digits.removeLast() }
+        if let last = digits.last, let unit = units[last] {
+            multiplier = unit
+            digits.removeLast()
+        }
+        guard let value = Int(digits), value >= 0 else { throw ValidationError("invalid size '\(text)': use bytes or a K, M, G, T suffix") }
+        return value * multiplier
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import NetcacheClient
+
+/// `-c slapos.cfg`, shared by the client commands.
+struct ClientOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("config")], help: ArgumentHelp("SlapOS configuration file; its [networkcache] section is read.", valueName: "slapos.cfg"))
+    var configFile: String
+
+    func loadConfiguration() throws -> NetworkCacheConfiguration {
+        try NetworkCacheConfiguration(contentsOf: configFile)
+    }
+
+    /// The download-cache client, after saying which trust-list certificates were skipped.
+    func networkCache() throws -> NetworkCache {
+        let cache = try NetworkCache(configuration: loadConfiguration())
+        for line in cache.trust.skipped { printWarning(line) }
+        return cache
+    }
+}

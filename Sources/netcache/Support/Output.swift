@@ -1,0 +1,17 @@
+import Foundation
+import NetcacheProtocol
+
+/// Writes a warning line to stderr; stdout stays for data.
+func printWarning(_ message: String) {
+    FileHandle.standardError.write(Data("netcache: warning: \(message)\n".utf8))
+}
+
+/// Writes a line to stdout unbuffered: scripts wait for it.
+func printFlushed(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// `hashlib.md5(url).hexdigest()` keys, as upstream names them.
+func urlKey(_ url: String) -> String {
+    "file-urlmd5:" + StreamingDigest.md5Hex(of: url)
+}
