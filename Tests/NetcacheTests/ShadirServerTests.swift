@@ -1,0 +1,75 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+final class ShadirServerTests: XCTestCase {
+    var server: ServerProcess!
+
+    override func setUpWithError() throws {
+        server = try ServerProcess()
+    }
+
+    override func tearDown() {
+        server.stop()
+    }
+
+    private let sha = String(repeating: "ab", count: 64)
+
+    private func body(info: String, signature: String = "") -> [UInt8] {
+        Array(JSONValue.array([.string(info), .string(signature)]).pythonJSON.utf8)
+    }
+
+    func testEntriesAccumulateInInsertionOrderAndIdenticalOnesOnce() throws {
+        let key = "file-urlmd5:0123=abc"
+        let first = body(info: "{\"sha512\": \"\(sha)\", \"url\": \"http://a\"}", signature: "c2ln")
+        let second = body(info: "{\"sha512\": \"\(sha)\", \"url\": \"http://b\"}")
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/" + key, headers: ["Content-Type: application/json"], body: first).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/" + key, body: second).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/" + key, body: first).status, 201)
+
+        let listing = try TestHTTP.request("GET", server.shadirURL + "/" + key)
+        XCTAssertEqual(listing.status, 200)
+        XCTAssertEqual(listing.headers["content-type"], "application/json")
+        XCTAssertEqual(listing.text, "[" + String(decoding: first, as: UTF8.self) + ", " + String(decoding: second, as: UTF8.self) + "]")
+        let entries = try ShadirListing.parse(listing.body)
+        XCTAssertEqual(entries.map(\.info), ["{\"sha512\": \"\(sha)\", \"url\": \"http://a\"}", "{\"sha512\": \"\(sha)\", \"url\": \"http://b\"}"])
+        XCTAssertEqual(entries.map(\.signature), ["c2ln", ""])
+    }
+
+    func testUnknownKeyIs404() throws {
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/nothing:here").status, 404)
+    }
+
+    func testInfoBytesAreKeptExactly() throws {
+        let info = "{\"sha512\":\"\(sha)\",  \"name\": \"caf\\u00e9\", \"n\": 1.50}"
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/k", body: body(info: info)).status, 201)
+        let entries = try ShadirListing.parse(try TestHTTP.request("GET", server.shadirURL + "/k").body)
+        XCTAssertEqual(entries.first?.info, info)
+    }
+
+    func testMalformedBodiesAre400WithAReason() throws {
+        let cases: [(String, String)] = [
+            ("not JSON", "this is not json"),
+            ("one element", "[\"{\\\"sha512\\\": \\\"\(sha)\\\"}\"]"),
+            ("three elements", "[\"{\\\"sha512\\\": \\\"\(sha)\\\"}\", \"\", \"\"]"),
+            ("not an array", "{\"sha512\": \"\(sha)\"}"),
+            ("bad sha512", "[\"{\\\"sha512\\\": \\\"abc\\\"}\", \"\"]"),
+            ("no sha512", "[\"{\\\"url\\\": \\\"x\\\"}\", \"\"]"),
+            ("bad base64", "[\"{\\\"sha512\\\": \\\"\(sha)\\\"}\", \"not base64!\"]"),
+            ("info not an object", "[\"[1, 2]\", \"\"]"),
+            ("info not JSON", "[\"sha512\", \"\"]"),
+            ("info not a string", "[{\"sha512\": \"\(sha)\"}, \"\"]"),
+        ]
+        for (name, text) in cases {
+            let response = try TestHTTP.request("PUT", server.shadirURL + "/bad", body: Array(text.utf8))
+            XCTAssertEqual(response.status, 400, name)
+            XCTAssertFalse(response.text.isEmpty, "\(name): no reason given")
+        }
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/bad").status, 404)
+    }
+
+    func testWrappedBase64SignaturesAreAccepted() throws {
+        let wrapped = String(repeating: "QUJD", count: 19) + "\n" + String(repeating: "QUJD", count: 5)
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/w", body: body(info: "{\"sha512\": \"\(sha)\"}", signature: wrapped)).status, 201)
+    }
+}

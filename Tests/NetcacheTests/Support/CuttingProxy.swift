@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+
+/// A loopback TCP proxy in front of a server that misbehaves on purpose: it cuts the first
+/// download after some bytes, or refuses HEAD like servers without it.
+final class CuttingProxy: @unchecked Sendable {
+    enum Behaviour {
+        /// Forward everything, but close the first connection after this many response bytes.
+        case cutFirstResponse(after: Int)
+        /// Answer HEAD with 405; forward everything else.
+        case refuseHEAD
+    }
+
+    let url: String
+    private let listener: Int32
+    private let upstreamPort: Int
+    private let behaviour: Behaviour
+    private let connections = Mutex(0)
+    let heads = Mutex(0)
+
+    init(upstream: String, behaviour: Behaviour) throws {
+        upstreamPort = try RawSocket.port(of: upstream)
+        self.behaviour = behaviour
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("proxy cannot listen") }
+        self.listener = listener
+        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            let number = connections.withLock { count in
+                count += 1
+                return count
+            }
+            Thread.detachNewThread { [self] in serve(client, number: number) }
+        }
+    }
+
+    private func serve(_ client: Int32, number: Int) {
+        defer { close(client) }
+        guard let request = readRequestHead(client) else { return }
+        if case .refuseHEAD = behaviour, request.hasPrefix("HEAD ") {
+            heads.withLock { $0 += 1 }
+            let answer = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            _ = answer.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            return
+        }
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(upstream) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(upstreamPort).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return }
+        // Ask upstream to close after answering, so that one read loop sees the whole answer.
+        let forwarded = request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
+        _ = forwarded.withCString { send(upstream, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        var limit = Int.max
+        if case .cutFirstResponse(let after) = behaviour, number == 1 { limit = after }
+        var forwardedBytes = 0
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while forwardedBytes < limit {
+            let count = recv(upstream, &buffer, min(buffer.count, limit - forwardedBytes), 0)
+            if count <= 0 { break }
+            _ = send(client, buffer, count, Int32(MSG_NOSIGNAL))
+            forwardedBytes += count
+        }
+    }
+
+    /// Reads a request without a body (GET/HEAD): up to the blank line.
+    private func readRequestHead(_ socket: Int32) -> String? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while recv(socket, &byte, 1, 0) == 1 {
+            bytes.append(byte)
+            if bytes.suffix(4) == [13, 10, 13, 10] { return String(decoding: bytes, as: UTF8.self) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import XCTest
+
+/// A real `netcache serve` process on a free loopback port, with its own data directory.
+final class ServerProcess {
+    let process = Process()
+    let dataDirectory: URL
+    let url: String
+    private let errorLog: URL
+
+    /// Starts the server and waits for its "listening on URL" line.
+    init(arguments: [String] = [], dataDirectory: URL? = nil) throws {
+        let directory = try dataDirectory ?? TemporaryDirectory.make()
+        self.dataDirectory = directory.appendingPathComponent("data")
+        errorLog = directory.appendingPathComponent("server-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
+        process.executableURL = Binaries.netcache
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.dataDirectory.path] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errorLog)
+        try process.run()
+        guard let line = output.fileHandleForReading.readLine(), line.hasPrefix("listening on ") else {
+            process.waitUntilExit()
+            throw TestFailure("server did not start: \(try String(contentsOf: errorLog, encoding: .utf8))")
+        }
+        url = String(line.dropFirst("listening on ".count))
+    }
+
+    deinit {
+        stop()
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
+
+    /// Peak resident memory of the server (VmHWM), in bytes.
+    func peakResidentBytes() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { throw TestFailure("no VmHWM in /proc status") }
+        return kilobytes * 1024
+    }
+
+    var shacacheURL: String { url + "/shacache" }
+    var shadirURL: String { url + "/shadir" }
+
+    /// The blob files stored, whatever their names.
+    func storedBlobs() -> [String] {
+        let root = dataDirectory.appendingPathComponent("shacache")
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root.appendingPathComponent(path).path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(path)
+            }
+        }
+        return files
+    }
+
+    func stagedFiles() -> [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.appendingPathComponent("staging").path)) ?? []
+    }
+}
+
+extension FileHandle {
+    /// Reads up to the next newline (unbuffered, one byte at a time: only for short lines).
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            guard let byte = try? read(upToCount: 1), let first = byte.first else {
+                return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+            }
+            if first == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(first)
+        }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+enum TemporaryDirectory {
+    static func make() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+/// Where the build put the `netcache` executable (beside the test bundle).
+enum Binaries {
+    static let productsDirectory: URL = {
+        var url = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("netcache").path) && url.path != "/" {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+
+    static var netcache: URL { productsDirectory.appendingPathComponent("netcache") }
+
+    /// The package root, for fixtures and the interop venv.
+    static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+}

@@ -1,0 +1,65 @@
+import Foundation
+@testable import NetcacheClient
+
+/// One plain HTTP exchange through libcurl, with everything of the answer kept.
+struct TestResponse {
+    let status: Int
+    let headers: [String: String]
+    let body: [UInt8]
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+enum TestHTTP {
+    static func request(_ method: String, _ url: String, headers: [String] = [], body: [UInt8]? = nil, tls: TLSSettings = TLSSettings()) throws -> TestResponse {
+        var received: [UInt8] = []
+        let request = HTTPRequest(method: method, url: url, headers: headers, body: body.map { .bytes($0) }, tls: tls)
+        let head = try CurlEasy().perform(request) { _, chunk in
+            received.append(contentsOf: chunk)
+            return true
+        }
+        return TestResponse(status: head.status, headers: head.headers, body: received)
+    }
+}
+
+/// A raw TCP exchange: for requests libcurl would not send (cut uploads, odd framing).
+enum RawSocket {
+    /// Sends `bytes`, then either closes at once (`readAnswer: false`) or reads until the
+    /// server closes.
+    static func exchange(url: String, bytes: [UInt8], readAnswer: Bool) throws -> String {
+        let port = try port(of: url)
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("socket failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw TestFailure("connect failed") }
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw TestFailure("send failed") }
+            offset += sent
+        }
+        guard readAnswer else { return "" }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            answer.append(contentsOf: buffer[..<count])
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+
+    static func port(of url: String) throws -> Int {
+        guard let colon = url.lastIndex(of: ":"), let port = Int(url[url.index(after: colon)...].prefix { $0.isNumber }) else {
+            throw TestFailure("no port in \(url)")
+        }
+        return port
+    }
+}
