@@ -5,7 +5,7 @@ import Foundation
 /// Makes a signature key and its self-signed certificate, like upstream's
 /// `generate-signature-key` (100 years, `/CN=<name>`), but RSA 3072 by default.
 public enum KeyGenerator {
-    public struct Generated {
+    public struct Generated: Sendable {
         public let privateKeyPEM: String
         public let certificatePEM: String
     }

@@ -46,7 +46,7 @@ struct DownloadCommand: ParsableCommand {
         let cache = try client.networkCache()
         let matches = filters.filter(try cache.select(key: key ?? urlKey(url!)))
         guard let first = matches.first else {
-            throw ValidationError("No result found with given criteria.")
+            throw CommandError("No result found with given criteria.")
         }
         if list {
             printFlushed(JSONValue.array(matches.map(JSONValue.object)).pythonIndentedSortedJSON)
@@ -69,13 +69,13 @@ enum VerifiedFile {
         let destination = URL(fileURLWithPath: path)
         let staging = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).netcache-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: staging.path, contents: nil), let handle = FileHandle(forWritingAtPath: staging.path) else {
-            throw ValidationError("cannot create \(staging.path)")
+            throw CommandError("cannot create \(staging.path)")
         }
         do {
             try body(handle)
             try handle.synchronize()
             try handle.close()
-            guard rename(staging.path, destination.path) == 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            guard rename(staging.path, destination.path) == 0 else { throw CommandError("cannot write \(path): \(String(cString: strerror(errno)))") }
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(at: staging)

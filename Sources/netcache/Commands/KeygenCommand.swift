@@ -27,7 +27,7 @@ struct KeygenCommand: ParsableCommand {
 
     func run() throws {
         for path in [keyFile, certFile].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) || isSymlink(path) {
-            throw ValidationError("\(path) exists, will not overwrite")
+            throw CommandError("\(path) exists, will not overwrite")
         }
         let generated = try KeyGenerator.generate(commonName: commonName, bits: bits)
         try createExclusively(keyFile, contents: generated.privateKeyPEM, mode: 0o600)
@@ -50,7 +50,7 @@ struct KeygenCommand: ParsableCommand {
 
     private func createExclusively(_ path: String, contents: String, mode: mode_t) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw CommandError("cannot create \(path): \(String(cString: strerror(errno)))") }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try handle.write(contentsOf: Data(contents.utf8))
         try handle.synchronize()

@@ -77,9 +77,9 @@ struct UploadCommand: ParsableCommand {
         do {
             value = try JSONValue(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: metadata))))
         } catch {
-            throw ValidationError("\(metadata): \(error)")
+            throw CommandError("\(metadata): \(error)")
         }
-        guard let object = value.objectValue else { throw ValidationError("Not a dictionary: \(metadata)") }
+        guard let object = value.objectValue else { throw CommandError("Not a dictionary: \(metadata)") }
         return object
     }
 
@@ -87,7 +87,7 @@ struct UploadCommand: ParsableCommand {
     private func fetchToTemporaryFile(_ url: String) throws -> URL {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw ValidationError("\(url) is a directory: use 'netcache publish' to archive and publish a release tree")
+            throw CommandError("\(url) is a directory: use 'netcache publish' to archive and publish a release tree")
         }
         let destination = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-upload-\(UUID().uuidString)")
         try URLFetcher.fetch(url, to: destination.path)

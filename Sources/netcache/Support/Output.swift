@@ -15,3 +15,13 @@ func printFlushed(_ line: String) {
 func urlKey(_ url: String) -> String {
     "file-urlmd5:" + StreamingDigest.md5Hex(of: url)
 }
+
+/// A failure while running a command: one line on stderr, exit status 1, no usage text
+/// (ArgumentParser prints usage after a `ValidationError`, which is for bad arguments).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -49,8 +49,10 @@ func netcache(arguments: [String], input: Data? = nil, directory: URL? = nil) th
     try run(Binaries.netcache, arguments, input: input, directory: directory)
 }
 
-/// `openssl ARGS...`, for test certificates.
-func openssl(_ arguments: String...) throws {
+/// `openssl ARGS...`, for test certificates and cross-checks.
+@discardableResult
+func openssl(_ arguments: String...) throws -> CommandResult {
     let result = try run(URL(fileURLWithPath: "/usr/bin/openssl"), arguments)
     guard result.status == 0 else { throw TestFailure("openssl \(arguments.joined(separator: " ")): \(result.stderr)") }
+    return result
 }
