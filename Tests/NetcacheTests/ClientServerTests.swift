@@ -1,0 +1,172 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+@testable import NetcacheClient
+
+final class ClientServerTests: XCTestCase {
+    var server: ServerProcess!
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        server = try ServerProcess()
+        directory = try TemporaryDirectory.make()
+    }
+
+    override func tearDown() {
+        server.stop()
+    }
+
+    private func shacache(_ base: String? = nil) -> ShacacheClient {
+        ShacacheClient(downloadURL: (base ?? server.url) + "/shacache", uploadURL: (base ?? server.url) + "/shacache", tls: TLSSettings())
+    }
+
+    private func file(_ bytes: [UInt8], name: String = "data") throws -> String {
+        let url = directory.appendingPathComponent(name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    private func download(_ client: ShacacheClient, _ sha512: String) throws -> [UInt8] {
+        var received: [UInt8] = []
+        try client.download(sha512) { received.append(contentsOf: $0) }
+        return received
+    }
+
+    private func pseudoRandomBytes(_ count: Int) -> [UInt8] {
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 33)
+        }
+    }
+
+    func testUploadThenDownloadVerified() throws {
+        let bytes = pseudoRandomBytes(300_000)
+        let sha512 = try shacache().upload(file: try file(bytes))
+        XCTAssertEqual(sha512, StreamingDigest.sha512Hex(of: bytes))
+        XCTAssertEqual(try download(shacache(), sha512), bytes)
+    }
+
+    func testExistingBlobsAreNotUploadedAgain() throws {
+        let path = try file(Array("same".utf8))
+        try shacache().upload(file: path)
+        try shacache().upload(file: path)
+        try waitUntil { self.server.log.contains("HEAD /shacache/") }
+        XCTAssertEqual(server.log.components(separatedBy: "POST /shacache 201").count - 1, 1)
+    }
+
+    func testExistenceCheckFallsBackToGETWithoutHEAD() throws {
+        let path = try file(Array("probe".utf8))
+        let sha512 = try shacache().upload(file: path)
+        let proxy = try CuttingProxy(upstream: server.url, behaviour: .refuseHEAD)
+        XCTAssertTrue(try shacache(proxy.url).exists(sha512, baseURL: proxy.url + "/shacache"))
+        XCTAssertFalse(try shacache(proxy.url).exists(String(repeating: "0", count: 128), baseURL: proxy.url + "/shacache"))
+        XCTAssertEqual(proxy.heads.withLock { $0 }, 2)
+    }
+
+    func testCutDownloadIsResumedWithRange() throws {
+        let bytes = pseudoRandomBytes(1_000_000)
+        let sha512 = try shacache().upload(file: try file(bytes))
+        let proxy = try CuttingProxy(upstream: server.url, behaviour: .cutFirstResponse(after: 200_000))
+        XCTAssertEqual(try download(shacache(proxy.url), sha512), bytes)
+        try waitUntil { self.server.log.contains(" 206 ") }
+    }
+
+    func testCorruptedBlobFailsTheChecksumAndLeavesNoFile() throws {
+        let bytes = Array("original content".utf8)
+        let sha512 = try shacache().upload(file: try file(bytes))
+        let stored = server.dataDirectory.appendingPathComponent("shacache/\(sha512.prefix(2))/\(sha512)")
+        try Data("tampered content".utf8).write(to: stored)
+        XCTAssertThrowsError(try download(shacache(), sha512)) { error in
+            XCTAssertTrue("\(error)".contains("invalid checksum"), "\(error)")
+            XCTAssertTrue("\(error)".contains(self.server.url), "\(error)")
+        }
+
+        let config = try writeConfig()
+        try NetworkCache(configuration: NetworkCacheConfiguration(contentsOf: config)).index(key: "k", sha512: sha512, metadata: JSONObject([("a", .string("b"))]))
+        let output = directory.appendingPathComponent("out").path
+        let result = try netcache("download", "-c", config, "--key", "k", "-o", output)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("invalid checksum"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".out") }, [])
+    }
+
+    func testErrorsNameTheURLAndStatus() throws {
+        XCTAssertThrowsError(try download(shacache(), String(repeating: "1", count: 128))) { error in
+            XCTAssertEqual("\(error)", "GET \(self.server.url)/shacache/\(String(repeating: "1", count: 128)): HTTP 404")
+        }
+        var unreachable = ShacacheClient(downloadURL: "http://127.0.0.1:9/shacache", uploadURL: "http://user:secret@127.0.0.1:9/shacache", tls: TLSSettings())
+        unreachable.retry = UploadRetry(attempts: 2, firstDelay: .milliseconds(10))
+        XCTAssertThrowsError(try unreachable.upload(file: try file([1]))) { error in
+            XCTAssertTrue("\(error)".hasPrefix("HEAD http://127.0.0.1:9/shacache/"), "\(error)")
+            XCTAssertFalse("\(error)".contains("secret"), "\(error)")
+        }
+    }
+
+    func testIndexSelectAndDownloadThroughTheCommandLine() throws {
+        let config = try writeConfig()
+        let data = try file(Array("payload\n".utf8), name: "payload")
+        let upload = try netcache("upload", "-c", config, "--file", data, "--url", "http://example.org/payload.tar.gz", "extra=1")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let sha512 = StreamingDigest.sha512Hex(of: Array("payload\n".utf8))
+        let key = "file-urlmd5:" + StreamingDigest.md5Hex(of: "http://example.org/payload.tar.gz")
+        XCTAssertEqual(upload.output, "sha512: \(sha512)\nkey: \(key)\n")
+
+        let listing = try TestHTTP.request("GET", server.shadirURL + "/" + key)
+        let entries = try ShadirListing.parse(listing.body)
+        XCTAssertEqual(entries.map(\.info), ["{\"sha512\": \"\(sha512)\", \"extra\": \"1\", \"url\": \"http://example.org/payload.tar.gz\"}"])
+
+        let list = try netcache("download", "-c", config, "--url", "http://example.org/payload.tar.gz", "--list")
+        XCTAssertEqual(list.status, 0, list.stderr)
+        XCTAssertEqual(list.output, "[\n  {\n    \"extra\": \"1\",\n    \"sha512\": \"\(sha512)\",\n    \"url\": \"http://example.org/payload.tar.gz\"\n  }\n]\n")
+
+        let fetched = try netcache("download", "-c", config, "--key", key)
+        XCTAssertEqual(fetched.status, 0, fetched.stderr)
+        XCTAssertEqual(fetched.output, "payload\n")
+
+        let output = directory.appendingPathComponent("fetched").path
+        XCTAssertEqual(try netcache("download", "-c", config, "--key", key, "-o", output, "extra==\"1\"").status, 0)
+        XCTAssertEqual(try String(contentsOfFile: output, encoding: .utf8), "payload\n")
+
+        let none = try netcache("download", "-c", config, "--key", key, "extra==\"2\"")
+        XCTAssertEqual(none.status, 1)
+        XCTAssertEqual(none.stderr, "Error: No result found with given criteria.\n")
+    }
+
+    func testUploadWithKeyNeedsMetadata() throws {
+        let config = try writeConfig()
+        let result = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "k")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("metadata should not be empty"), result.stderr)
+
+        let metadata = directory.appendingPathComponent("meta.json")
+        try Data(#"{"version": [4, 2], "name": "x", "n": 1.5}"#.utf8).write(to: metadata)
+        let indexed = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "k", "--metadata", metadata.path, "name=y")
+        XCTAssertEqual(indexed.status, 0, indexed.stderr)
+        let entries = try ShadirListing.parse(try TestHTTP.request("GET", server.shadirURL + "/k").body)
+        XCTAssertEqual(entries.first?.info, "{\"sha512\": \"\(StreamingDigest.sha512Hex(of: [1, 2] as [UInt8]))\", \"version\": [4, 2], \"name\": \"y\", \"n\": 1.5}")
+    }
+
+    /// A slapos.cfg for this server, with a fresh signing key and its certificate trusted.
+    private func writeConfig() throws -> String {
+        let generated = try KeyGenerator.generate(commonName: "test", bits: 1024)
+        let keyFile = directory.appendingPathComponent("signature.key")
+        try generated.privateKeyPEM.write(to: keyFile, atomically: true, encoding: .utf8)
+        let certificate = generated.certificatePEM.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let text = """
+            [networkcache]
+            download-cache-url = \(server.shacacheURL)
+            upload-cache-url = \(server.shacacheURL)
+            download-dir-url = \(server.shadirURL)
+            upload-dir-url = \(server.shadirURL)
+            signature-private-key-file = \(keyFile.path)
+            signature-certificate-list =
+            \(certificate)
+            """
+        let config = directory.appendingPathComponent("slapos.cfg")
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        return config.path
+    }
+}
