@@ -66,7 +66,12 @@ let package = Package(
 
         .testTarget(
             name: "NetcacheTests",
-            dependencies: ["NetcacheClient", "NetcacheProtocol", "netcache"]
+            dependencies: [
+                "NetcacheClient",
+                "NetcacheProtocol",
+                "netcache",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ]
         ),
     ]
 )

@@ -72,7 +72,7 @@ public struct AccessPolicy: Sendable {
             return
         case .loopbackOnly where upload:
             if request.headers[.forwarded] != nil || request.headers[.xForwardedFor] != nil {
-                throw HTTPError(.forbidden, message: "anonymous uploads are not accepted through a proxy\n")
+                throw HTTPError(.forbidden, message: "anonymous uploads are not accepted through a proxy")
             }
             return
         default:
@@ -80,15 +80,15 @@ public struct AccessPolicy: Sendable {
         }
         if let clientCA, let certificate = try? await context.channel.nioSSL_peerCertificate().get() {
             if let der = try? certificate.toDERBytes(), clientCA.verifies(certificateDER: der) { return }
-            if basicAuth == nil { throw HTTPError(.forbidden, message: "client certificate not signed by the client CA\n") }
+            if basicAuth == nil { throw HTTPError(.forbidden, message: "client certificate not signed by the client CA") }
         }
         if let basicAuth, let credentials = BasicCredentials(request.headers[.authorization]) {
             if await basicAuth.verify(user: credentials.user, password: credentials.password) { return }
-            throw HTTPError(.forbidden, message: "wrong credentials\n")
+            throw HTTPError(.forbidden, message: "wrong credentials")
         }
         var headers = HTTPFields()
         if basicAuth != nil { headers[.wwwAuthenticate] = "Basic realm=\"netcache\"" }
-        throw HTTPError(.unauthorized, headers: headers, message: "credentials required\n")
+        throw HTTPError(.unauthorized, headers: headers, message: "credentials required")
     }
 }
 

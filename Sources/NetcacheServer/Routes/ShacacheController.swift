@@ -20,12 +20,12 @@ struct ShacacheController {
     /// the size limit becomes a blob.
     @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxUploadSize {
-            throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes\n")
+            throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes")
         }
         let staged = try store.beginUpload()
         for try await buffer in request.body {
             guard staged.size + buffer.readableBytes <= maxUploadSize else {
-                throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes\n")
+                throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes")
             }
             try buffer.withUnsafeReadableBytes { try staged.write($0) }
             context.bytesReceived.add(buffer.readableBytes)
@@ -39,7 +39,7 @@ struct ShacacheController {
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {
         let address = try context.parameters.require("sha512")
         guard isSHA512Hex(address) else {
-            throw HTTPError(.badRequest, message: "a shacache address is 128 hexadecimal characters\n")
+            throw HTTPError(.badRequest, message: "a shacache address is 128 hexadecimal characters")
         }
         let sha512 = address.lowercased()
         guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }

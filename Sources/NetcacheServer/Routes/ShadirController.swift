@@ -24,13 +24,13 @@ struct ShadirController {
         do {
             body = try await request.body.collect(upTo: Self.maxEntrySize)
         } catch is NIOTooManyBytesError {
-            throw HTTPError(.contentTooLarge, message: "a shadir entry is at most \(Self.maxEntrySize) bytes\n")
+            throw HTTPError(.contentTooLarge, message: "a shadir entry is at most \(Self.maxEntrySize) bytes")
         }
         context.bytesReceived.add(body.readableBytes)
         do {
             _ = try ShadirEntry(validatingBody: body.readableBytesView)
         } catch {
-            throw HTTPError(.badRequest, message: "\(error)\n")
+            throw HTTPError(.badRequest, message: "\(error)")
         }
         try await store.add(key: key, body: String(buffer: body))
         return Response(status: .created)
@@ -49,7 +49,7 @@ struct ShadirController {
         let path = request.uri.path
         let raw = path.dropFirst("/shadir/".count)
         guard !raw.isEmpty, let key = String(raw).removingPercentEncoding, !key.isEmpty else {
-            throw HTTPError(.badRequest, message: "missing shadir key\n")
+            throw HTTPError(.badRequest, message: "missing shadir key")
         }
         return key
     }

@@ -1,0 +1,173 @@
+import Foundation
+import HummingbirdBcrypt
+import NetcacheProtocol
+import XCTest
+
+@testable import NetcacheClient
+
+final class BasicAuthTests: XCTestCase {
+    var server: ServerProcess!
+    let blob = Array("secret-free content".utf8)
+
+    override func setUpWithError() throws {
+        let directory = try TemporaryDirectory.make()
+        let passwords = directory.appendingPathComponent("htpasswd")
+        try "# uploaders\nnode:\(Bcrypt.hash("right", cost: 4))\n".write(to: passwords, atomically: true, encoding: .utf8)
+        server = try ServerProcess(arguments: ["--basic-auth-file", passwords.path], dataDirectory: directory)
+    }
+
+    override func tearDown() {
+        server.stop()
+    }
+
+    private func url(_ credentials: String?) -> String {
+        guard let credentials else { return server.shacacheURL }
+        return server.shacacheURL.replacingOccurrences(of: "http://", with: "http://\(credentials)@")
+    }
+
+    func testUploadsNeedTheRightCredentials() throws {
+        let missing = try TestHTTP.request("POST", url(nil), body: blob)
+        XCTAssertEqual(missing.status, 401)
+        XCTAssertEqual(missing.headers["www-authenticate"], "Basic realm=\"netcache\"")
+        XCTAssertEqual(try TestHTTP.request("POST", url("node:wrong"), body: blob).status, 403)
+        XCTAssertEqual(try TestHTTP.request("POST", url("nobody:right"), body: blob).status, 403)
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/k", body: Array("[\"{}\", \"\"]".utf8)).status, 401)
+        XCTAssertEqual(server.storedBlobs(), [])
+
+        let accepted = try TestHTTP.request("POST", url("node:right"), body: blob)
+        XCTAssertEqual(accepted.status, 201)
+        XCTAssertEqual(accepted.text, StreamingDigest.sha512Hex(of: blob))
+    }
+
+    func testDownloadsStayPublic() throws {
+        _ = try TestHTTP.request("POST", url("node:right"), body: blob)
+        let response = try TestHTTP.request("GET", server.shacacheURL + "/" + StreamingDigest.sha512Hex(of: blob))
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.body, blob)
+    }
+
+    func testTheClientTakesCredentialsFromTheURL() throws {
+        let directory = try TemporaryDirectory.make()
+        let path = directory.appendingPathComponent("f").path
+        try Data(blob).write(to: URL(fileURLWithPath: path))
+        let client = ShacacheClient(downloadURL: server.shacacheURL, uploadURL: url("node:right"), tls: TLSSettings())
+        XCTAssertEqual(try client.upload(file: path), StreamingDigest.sha512Hex(of: blob))
+        let refused = ShacacheClient(downloadURL: server.shacacheURL, uploadURL: url("node:bad-pass"), tls: TLSSettings())
+        try Data(blob + [1]).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try refused.upload(file: path)) { error in
+            XCTAssertTrue("\(error)".contains("HTTP 403"), "\(error)")
+            XCTAssertFalse("\(error)".contains("bad-pass"), "\(error)")
+        }
+    }
+}
+
+final class UploadPolicyTests: XCTestCase {
+    func testLoopbackDefaultAcceptsAnonymousUploadsButNotThroughAProxy() throws {
+        let server = try ServerProcess()
+        let blob = Array("local".utf8)
+        XCTAssertTrue(server.log.contains("anonymous, from this host only"), server.log)
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, headers: ["X-Forwarded-For: 203.0.113.9"], body: blob).status, 403)
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, headers: ["Forwarded: for=203.0.113.9"], body: blob).status, 403)
+        XCTAssertEqual(server.storedBlobs(), [])
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201)
+    }
+
+    func testANetworkListenerWithoutCredentialsRefusesToStart() throws {
+        let directory = try TemporaryDirectory.make()
+        let result = try netcache("serve", "--listen", "0.0.0.0:0", "--data", directory.appendingPathComponent("d").path)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("refusing to serve uploads to the network without credentials"), result.stderr)
+        XCTAssertEqual(result.output, "")
+    }
+
+    func testPrivateDownloadsNeedCredentials() throws {
+        let directory = try TemporaryDirectory.make()
+        let passwords = directory.appendingPathComponent("htpasswd")
+        try "node:\(Bcrypt.hash("pw", cost: 4))\n".write(to: passwords, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(arguments: ["--basic-auth-file", passwords.path, "--private-downloads"], dataDirectory: directory)
+        let address = String(repeating: "0", count: 128)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + address).status, 401)
+        let authorised = server.shacacheURL.replacingOccurrences(of: "http://", with: "http://node:pw@")
+        XCTAssertEqual(try TestHTTP.request("GET", authorised + "/" + address).status, 404)
+    }
+}
+
+/// TLS with client certificates, as production authorises uploaders.
+final class ClientCertificateTests: XCTestCase {
+    var directory: URL!
+    var server: ServerProcess!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory.make()
+        try makeAuthority("ca")
+        try makeAuthority("rogue-ca")
+        // 1024-bit server key: deployed servers have them and must stay reachable.
+        try makeCertificate("server", signedBy: "ca", bits: 1024, subjectAltName: "IP:127.0.0.1")
+        try makeCertificate("uploader", signedBy: "ca", bits: 2048, subjectAltName: nil)
+        try makeCertificate("intruder", signedBy: "rogue-ca", bits: 2048, subjectAltName: nil)
+        server = try ServerProcess(
+            arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", path("ca.pem")],
+            dataDirectory: directory)
+    }
+
+    override func tearDown() {
+        server.stop()
+    }
+
+    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    private func makeAuthority(_ name: String) throws {
+        try openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
+                    "-keyout", path("\(name).key"), "-out", path("\(name).pem"))
+    }
+
+    private func makeCertificate(_ name: String, signedBy ca: String, bits: Int, subjectAltName: String?) throws {
+        try openssl("req", "-newkey", "rsa:\(bits)", "-nodes", "-subj", "/CN=\(name)", "-keyout", path("\(name).key"), "-out", path("\(name).csr"))
+        let extensions = path("\(name).ext")
+        try (subjectAltName.map { "subjectAltName=\($0)\n" } ?? "basicConstraints=CA:FALSE\n").write(toFile: extensions, atomically: true, encoding: .utf8)
+        try openssl("x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
+                    "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", path("\(name).pem"))
+    }
+
+    private func tls(_ client: String?) -> TLSSettings {
+        TLSSettings(caFile: path("ca.pem"), certificateFile: client.map { path("\($0).pem") }, keyFile: client.map { path("\($0).key") })
+    }
+
+    func testServesHTTPS() {
+        XCTAssertTrue(server.url.hasPrefix("https://127.0.0.1:"), server.url)
+    }
+
+    func testUploadsNeedACertificateFromTheClientCA() throws {
+        let blob = Array("release archive".utf8)
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob, tls: tls(nil)).status, 401)
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob, tls: tls("intruder")).status, 403)
+        XCTAssertEqual(server.storedBlobs(), [])
+        let accepted = try TestHTTP.request("POST", server.shacacheURL, body: blob, tls: tls("uploader"))
+        XCTAssertEqual(accepted.status, 201)
+        XCTAssertEqual(accepted.text, StreamingDigest.sha512Hex(of: blob))
+        let anonymous = try TestHTTP.request("GET", server.shacacheURL + "/" + accepted.text, tls: tls(nil))
+        XCTAssertEqual(anonymous.body, blob)
+    }
+
+    func testTheClientUsesTheServiceCertificatesFromSlaposCfg() throws {
+        let config = """
+            [networkcache]
+            download-cache-url = \(server.shacacheURL)
+            upload-cache-url = \(server.shacacheURL)
+            download-dir-url = \(server.shadirURL)
+            upload-dir-url = \(server.shadirURL)
+            shacache-ca-file = \(path("ca.pem"))
+            shacache-cert-file = \(path("uploader.pem"))
+            shacache-key-file = \(path("uploader.key"))
+            shadir-ca-file = \(path("ca.pem"))
+            shadir-cert-file = \(path("uploader.pem"))
+            shadir-key-file = \(path("uploader.key"))
+            """
+        try config.write(toFile: path("slapos.cfg"), atomically: true, encoding: .utf8)
+        try Data("over TLS".utf8).write(to: URL(fileURLWithPath: path("payload")))
+        let upload = try netcache("upload", "-c", path("slapos.cfg"), "--file", path("payload"), "--key", "tls:test", "kind=test")
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let download = try netcache("download", "-c", path("slapos.cfg"), "--key", "tls:test")
+        XCTAssertEqual(download.output, "over TLS")
+    }
+}
