@@ -18,19 +18,31 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/attaswift/BigInt.git", from: "6.0.1"),
     ],
     targets: [
         // C libraries from Debian, reached through small shim headers.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
 
         // Wire formats shared by client and server: Python-compatible JSON, shadir entries, SHA-512.
-        .target(name: "NetcacheProtocol", dependencies: ["COpenSSL"]),
+        .target(
+            name: "NetcacheProtocol",
+            dependencies: ["COpenSSL", .product(name: "BigInt", package: "BigInt")]
+        ),
 
         // The protocol client: slapos.cfg, libcurl transfers, signatures, entry selection.
         .target(
             name: "NetcacheClient",
             dependencies: ["NetcacheProtocol", "COpenSSL", "CCurl"]
+        ),
+
+        // The binary cache: fingerprint, pack, sign, publish; verify and expand in place.
+        .target(
+            name: "BinaryCache",
+            dependencies: ["NetcacheProtocol", "NetcacheClient", "CArchive", "CZstd"]
         ),
 
         // The shacache + shadir server.
@@ -59,6 +71,7 @@ let package = Package(
                 "NetcacheProtocol",
                 "NetcacheClient",
                 "NetcacheServer",
+                "BinaryCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -69,6 +82,7 @@ let package = Package(
             dependencies: [
                 "NetcacheClient",
                 "NetcacheProtocol",
+                "BinaryCache",
                 "netcache",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ]

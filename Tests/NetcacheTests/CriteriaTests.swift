@@ -113,3 +113,31 @@ final class PythonJSONTests: XCTestCase {
         }
     }
 }
+
+final class PythonNumberTests: XCTestCase {
+    func testFloatsAreWrittenAsPythonReprDoes() {
+        let cases: [(Double, String)] = [
+            (9.5e15, "9500000000000000.0"), (1e16, "1e+16"), (1.2345678901234568e16, "1.2345678901234568e+16"),
+            (0.0001, "0.0001"), (1e-5, "1e-05"), (-2.5e-7, "-2.5e-07"), (100, "100.0"), (0, "0.0"),
+            (-0.0, "-0.0"), (123.456, "123.456"), (5e-324, "5e-324"), (1.7976931348623157e308, "1.7976931348623157e+308"),
+        ]
+        for (value, text) in cases {
+            XCTAssertEqual(JSONValue.double(value).pythonJSON, text)
+        }
+    }
+
+    func testIntegersBeyond64BitsStayExact() throws {
+        let big = try JSONValue(parsing: "12345678901234567890")
+        XCTAssertEqual(big.pythonJSON, "12345678901234567890")
+        XCTAssertEqual(big.pythonGreater(try JSONValue(parsing: "12345678901234567889")), true)
+        XCTAssertEqual(big.pythonEquals(.double(12345678901234567890.0)), false)
+        XCTAssertEqual(try JSONValue(parsing: "-99999999999999999999").pythonLess(.integer(Int.min)), true)
+    }
+
+    func testKeysCompareByCodePoint() throws {
+        let object = try XCTUnwrap(JSONValue(parsing: "{\"\u{E9}\": 1, \"e\u{301}\": 2}").objectValue)
+        XCTAssertEqual(object.members.count, 2)
+        XCTAssertEqual(object["\u{E9}"], .integer(1))
+        XCTAssertEqual(object["e\u{301}"], .integer(2))
+    }
+}

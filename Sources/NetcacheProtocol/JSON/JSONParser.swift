@@ -1,3 +1,5 @@
+import BigInt
+
 /// Why a text is not JSON, with the byte offset where reading stopped.
 public struct JSONParseError: Error, CustomStringConvertible, Sendable {
     public let reason: String
@@ -231,7 +233,10 @@ private struct JSONParser {
             }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let integer = Int(text) { return .integer(integer) }
+        if isInteger {
+            if let integer = Int(text) { return .integer(integer) }
+            if let big = BigInt(text) { return .bigInteger(big) }
+        }
         guard let double = Double(text) else { throw fail("number out of range") }
         return .double(double)
     }

@@ -1,3 +1,5 @@
+import BigInt
+
 extension JSONValue {
     /// The text Python's `json.dumps(value)` writes: `", "` and `": "` separators,
     /// non-ASCII escaped, keys in their order. shadir `info` strings are written this way.
@@ -20,6 +22,7 @@ extension JSONValue {
         case .null: output += "null"
         case .bool(let value): output += value ? "true" : "false"
         case .integer(let value): output += String(value)
+        case .bigInteger(let value): output += value.description
         case .double(let value): output += Self.pythonFloatRepr(value)
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let elements):
@@ -67,12 +70,43 @@ extension JSONValue {
         }
     }
 
-    /// Python's `float.__repr__` and Swift's `description` both write the shortest text
-    /// that reads back the same, in the same notation (`1e-05`, `1e+16`, `100.0`).
+    /// Python's `float.__repr__`: the shortest digits that read back the same (Swift's
+    /// `description` finds them), laid out as Python does: positional notation while the
+    /// decimal point falls between 10^-4 and 10^16, exponent notation outside.
     static func pythonFloatRepr(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value < 0 ? "-Infinity" : "Infinity" }
-        return "\(value)"
+        let (digits, point) = shortestDigits(of: value.magnitude)
+        let sign = value.sign == .minus ? "-" : ""
+        if point <= -4 || point > 16 {
+            let exponent = point - 1
+            let mantissa = digits.count > 1 ? String(digits.first!) + "." + digits.dropFirst() : digits
+            let exponentText = String(abs(exponent))
+            return sign + mantissa + "e" + (exponent < 0 ? "-" : "+") + (exponentText.count < 2 ? "0" : "") + exponentText
+        }
+        if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + digits }
+        if point >= digits.count { return sign + digits + String(repeating: "0", count: point - digits.count) + ".0" }
+        return sign + digits.prefix(point) + "." + digits.dropFirst(point)
+    }
+
+    /// The significant digits of a positive double and where the decimal point goes:
+    /// value = 0.DIGITS × 10^point.
+    private static func shortestDigits(of value: Double) -> (String, Int) {
+        if value == 0 { return ("0", 1) }
+        let text = "\(value)"
+        let parts = text.split(separator: "e")
+        let exponent = parts.count > 1 ? Int(parts[1])! : 0
+        let mantissa = parts[0].split(separator: ".", omittingEmptySubsequences: false)
+        let whole = String(mantissa[0])
+        let fraction = mantissa.count > 1 ? String(mantissa[1]) : ""
+        var digits = whole + fraction
+        var point = whole.count + exponent
+        while digits.count > 1 && digits.hasPrefix("0") {
+            digits.removeFirst()
+            point -= 1
+        }
+        while digits.count > 1 && digits.hasSuffix("0") { digits.removeLast() }
+        return (digits, point)
     }
 
     private static func writeString(_ value: String, to output: inout String) {

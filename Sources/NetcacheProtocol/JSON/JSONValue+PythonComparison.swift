@@ -1,3 +1,5 @@
+import BigInt
+
 /// Python's comparison operators on values `json.loads` produced.
 ///
 /// The download command's criteria (`version>=[4,2]`) compare with Python's rules:
@@ -57,7 +59,8 @@ extension JSONValue {
     private var numericValue: PythonNumber? {
         switch self {
         case .bool(let value): return .integer(value ? 1 : 0)
-        case .integer(let value): return .integer(value)
+        case .integer(let value): return .integer(BigInt(value))
+        case .bigInteger(let value): return .integer(value)
         case .double(let value): return .double(value)
         default: return nil
         }
@@ -66,7 +69,7 @@ extension JSONValue {
 
 /// An `int` or a `float`, compared exactly as Python does (no rounding of large ints).
 private enum PythonNumber: Equatable {
-    case integer(Int)
+    case integer(BigInt)
     case double(Double)
 
     static func == (lhs: PythonNumber, rhs: PythonNumber) -> Bool {
@@ -89,12 +92,11 @@ private enum PythonNumber: Equatable {
         }
     }
 
-    private static func compare(_ a: Int, _ b: Double) -> Int? {
+    private static func compare(_ a: BigInt, _ b: Double) -> Int? {
         if b.isNaN { return nil }
-        if b >= 0x1p63 { return -1 }
-        if b < -0x1p63 { return 1 }
+        if b.isInfinite { return b > 0 ? -1 : 1 }
         let whole = b.rounded(.towardZero)
-        let wholeInteger = Int(whole)
+        let wholeInteger = BigInt(whole)
         if a != wholeInteger { return a < wholeInteger ? -1 : 1 }
         return whole == b ? 0 : (whole < b ? -1 : 1)
     }
