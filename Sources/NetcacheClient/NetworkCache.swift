@@ -32,11 +32,16 @@ public struct NetworkCache: Sendable {
         }
     }
 
-    /// Signs `fields` (Python's `json.dumps` text, `sha512` first) and files the entry.
-    /// Without a signing key the signature is empty, as upstream.
+    /// The `info` text upstream writes: Python's `json.dumps` of `sha512` then the metadata.
+    public static func info(sha512: String, metadata: JSONObject) -> String {
+        JSONValue.object(JSONObject([("sha512", .string(sha512))] + metadata.members)).pythonJSON
+    }
+
+    /// Signs the entry's `info` and files it. Without a signing key the signature is
+    /// empty, as upstream.
     public func index(key: String, sha512: String, metadata: JSONObject) throws {
         guard metadata["sha512"] == nil else { throw ConfigurationError("metadata must not contain sha512: it is the uploaded data's") }
-        let info = JSONValue.object(JSONObject([("sha512", .string(sha512))] + metadata.members)).pythonJSON
+        let info = Self.info(sha512: sha512, metadata: metadata)
         let signature = try signingKey?.signature(of: info) ?? ""
         try shadir.put(ShadirEntry(info: info, signature: signature), under: key)
     }

@@ -1,0 +1,200 @@
+import CArchive
+import Foundation
+
+/// What packing left out, and what it packed.
+public struct PackReport: Sendable {
+    /// Relative paths left out, each with the reason.
+    public var excluded: [(path: String, reason: String)] = []
+    /// Entries written (directories, files, links).
+    public var fileCount = 0
+    /// Bytes of regular-file content.
+    public var unpackedSize = 0
+}
+
+/// Packs a release tree as a pax tar whose single top entry is `<top>/`, deterministically:
+/// entries sorted by name, modes and whole-second mtimes kept, owner and group recorded as
+/// names only, no numeric ids, no atime/ctime, no xattrs.
+///
+/// Secrets and what cannot be archived are left out and reported: `.netrc` files at any
+/// depth, sockets, FIFOs and devices, and anything matching an exclude pattern (fnmatch
+/// against the path below the top directory, or against the file name).
+struct TreePacker {
+    let source: String
+    let top: String
+    let ownerName: String
+    let groupName: String
+    let excludePatterns: [String]
+
+    /// Streams the tar to `sink` in the order libarchive produces it.
+    func pack(into sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> PackReport {
+        let writer = try TarStreamWriter(sink: sink)
+        var report = PackReport()
+        var hardLinks: [HardLinkKey: String] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        try visit(relative: "", writer: writer, report: &report, hardLinks: &hardLinks, buffer: &buffer)
+        try writer.close()
+        return report
+    }
+
+    private struct HardLinkKey: Hashable {
+        let device: UInt64
+        let inode: UInt64
+    }
+
+    private func visit(relative: String, writer: TarStreamWriter, report: inout PackReport, hardLinks: inout [HardLinkKey: String], buffer: inout [UInt8]) throws {
+        let path = relative.isEmpty ? source : source + "/" + relative
+        var status = stat()
+        guard lstat(path, &status) == 0 else { throw ArchiveError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let name = relative.isEmpty ? top : top + "/" + relative
+        let kind = status.st_mode & S_IFMT
+
+        if !relative.isEmpty {
+            let base = (relative as NSString).lastPathComponent
+            if base == ".netrc" {
+                report.excluded.append((relative, "credentials (.netrc)"))
+                return
+            }
+            if let pattern = excludePatterns.first(where: { fnmatch($0, relative, 0) == 0 || fnmatch($0, base, 0) == 0 }) {
+                report.excluded.append((relative, "matches \(pattern)"))
+                return
+            }
+            if kind != S_IFREG && kind != S_IFDIR && kind != S_IFLNK {
+                report.excluded.append((relative, kind == S_IFSOCK ? "socket" : kind == S_IFIFO ? "FIFO" : "device file"))
+                return
+            }
+        }
+
+        let entry = ArchiveEntry()
+        entry.set(pathname: name, status: status, owner: ownerName, group: groupName)
+        report.fileCount += 1
+        switch kind {
+        case S_IFDIR:
+            try writer.write(entry)
+            let children = try FileManager.default.contentsOfDirectory(atPath: path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            for child in children {
+                try visit(relative: relative.isEmpty ? child : relative + "/" + child, writer: writer, report: &report, hardLinks: &hardLinks, buffer: &buffer)
+            }
+        case S_IFLNK:
+            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(path, &target, target.count - 1)
+            guard length >= 0 else { throw ArchiveError("cannot read link \(path): \(String(cString: strerror(errno)))") }
+            entry.setSymlink(String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            try writer.write(entry)
+        default:
+            let key = HardLinkKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+            if status.st_nlink > 1, let first = hardLinks[key] {
+                entry.setHardlink(first)
+                try writer.write(entry)
+                return
+            }
+            if status.st_nlink > 1 { hardLinks[key] = name }
+            entry.setSize(Int(status.st_size))
+            try writer.write(entry)
+            report.unpackedSize += try writer.writeContents(of: path, expectedSize: Int(status.st_size), buffer: &buffer)
+        }
+    }
+}
+
+/// An `archive_entry`, owned.
+final class ArchiveEntry {
+    let pointer: OpaquePointer
+
+    init() {
+        pointer = archive_entry_new()
+    }
+
+    deinit {
+        archive_entry_free(pointer)
+    }
+
+    func set(pathname: String, status: stat, owner: String, group: String) {
+        archive_entry_set_pathname_utf8(pointer, pathname)
+        archive_entry_set_mode(pointer, status.st_mode)
+        archive_entry_set_mtime(pointer, status.st_mtim.tv_sec, 0)
+        archive_entry_set_uid(pointer, 0)
+        archive_entry_set_gid(pointer, 0)
+        archive_entry_set_uname_utf8(pointer, owner)
+        archive_entry_set_gname_utf8(pointer, group)
+        archive_entry_set_size(pointer, 0)
+    }
+
+    func setSymlink(_ target: String) {
+        archive_entry_set_symlink_utf8(pointer, target)
+    }
+
+    func setHardlink(_ target: String) {
+        archive_entry_set_hardlink_utf8(pointer, target)
+        archive_entry_set_size(pointer, 0)
+    }
+
+    func setSize(_ size: Int) {
+        archive_entry_set_size(pointer, la_int64_t(size))
+    }
+}
+
+/// libarchive writing an uncompressed pax tar to a callback, without the padding of the
+/// last block (so that compressors see exactly the tar).
+final class TarStreamWriter {
+    private let archive: OpaquePointer
+    private let sink: (UnsafeRawBufferPointer) throws -> Void
+    fileprivate var failure: (any Error)?
+
+    init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let archive = archive_write_new() else { throw ArchiveError("cannot allocate an archive writer") }
+        self.archive = archive
+        self.sink = sink
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
+            archive_write_add_filter_none(archive) == ARCHIVE_OK,
+            archive_write_set_bytes_per_block(archive, 64 << 10) == ARCHIVE_OK,
+            archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK,
+            archive_write_open2(archive, Unmanaged.passUnretained(self).toOpaque(), nil, tarWrite, nil, nil) == ARCHIVE_OK
+        else { throw ArchiveError("cannot open the archive writer", archive: archive) }
+    }
+
+    deinit {
+        archive_write_free(archive)
+    }
+
+    func write(_ entry: ArchiveEntry) throws {
+        let pathname = archive_entry_pathname(entry.pointer).map { String(cString: $0) } ?? "?"
+        guard archive_write_header(archive, entry.pointer) == ARCHIVE_OK else {
+            throw failure ?? ArchiveError("cannot archive \(pathname)", archive: archive)
+        }
+    }
+
+    /// Streams a file's bytes; fails if the file changed size while being packed.
+    func writeContents(of path: String, expectedSize: Int, buffer: inout [UInt8]) throws -> Int {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ArchiveError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { Foundation.close(descriptor) }
+        var total = 0
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 { throw ArchiveError("cannot read \(path): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            let written = buffer.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, count) }
+            if written < 0 { throw failure ?? ArchiveError("cannot archive \(path)", archive: archive) }
+            total += count
+        }
+        guard total == expectedSize else { throw ArchiveError("\(path) changed while being archived") }
+        return total
+    }
+
+    func close() throws {
+        guard archive_write_close(archive) == ARCHIVE_OK else { throw failure ?? ArchiveError("cannot finish the archive", archive: archive) }
+    }
+
+    fileprivate func emit(_ bytes: UnsafeRawBufferPointer) -> Int {
+        do {
+            try sink(bytes)
+            return bytes.count
+        } catch {
+            failure = error
+            return -1
+        }
+    }
+}
+
+private func tarWrite(_: OpaquePointer?, context: UnsafeMutableRawPointer?, buffer: UnsafeRawPointer?, length: Int) -> Int {
+    Unmanaged<TarStreamWriter>.fromOpaque(context!).takeUnretainedValue().emit(UnsafeRawBufferPointer(start: buffer, count: length))
+}

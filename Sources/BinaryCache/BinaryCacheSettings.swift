@@ -1,0 +1,57 @@
+import Foundation
+import NetcacheClient
+
+/// The binary cache's settings: `[networkcache]` for the endpoints, keys and lists,
+/// `[slapos]` for software_root and software_min_free_space, as slapgrid reads them.
+public struct BinaryCacheSettings: Sendable {
+    public var network: NetworkCacheConfiguration
+    public var softwareRoot: String
+    /// Free space required before expanding a release (slapgrid's default: 1000M).
+    public var minimumFreeSpace: Int
+    /// fnmatch patterns left out of published archives, besides `.netrc` and special files
+    /// (`binary-cache-exclude` in `[networkcache]`, one per line).
+    public var excludePatterns: [String]
+    /// Whether publish also makes the gzip archive under the legacy key that unmodified
+    /// SlapOS nodes read (`binary-cache-legacy-format = false` turns it off).
+    public var legacy: Bool
+
+    public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
+        self.network = network
+        self.softwareRoot = softwareRoot
+        self.minimumFreeSpace = minimumFreeSpace
+        self.excludePatterns = excludePatterns
+        self.legacy = legacy
+    }
+
+    public init(file: INIFile) throws {
+        self.init(network: NetworkCacheConfiguration(file: file))
+        if let root = file.value("software_root", in: "slapos"), !root.isEmpty { softwareRoot = root }
+        if let space = file.value("software_min_free_space", in: "slapos"), !space.isEmpty {
+            guard let bytes = Self.parseHumanBytes(space) else {
+                throw ConfigurationError("software_min_free_space: cannot read '\(space)' as a size")
+            }
+            minimumFreeSpace = bytes
+        }
+        excludePatterns = (file.value("binary-cache-exclude", in: "networkcache") ?? "").split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let legacy = file.value("binary-cache-legacy-format", in: "networkcache") {
+            switch legacy.lowercased() {
+            case "true", "yes", "on", "1": self.legacy = true
+            case "false", "no", "off", "0": self.legacy = false
+            default: throw ConfigurationError("binary-cache-legacy-format: expected true or false, got '\(legacy)'")
+            }
+        }
+    }
+
+    /// slapos.core's `human2bytes`: "1000M", "1 Gi", "0.5kilo", "12345".
+    static func parseHumanBytes(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let number = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard let value = Double(number) else { return nil }
+        let unit = trimmed.dropFirst(number.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let exponents: [Character: Int] = ["b": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6]
+        guard let first = unit.first else { return Int(value) }
+        guard let exponent = exponents[first] else { return nil }
+        return Int(value * pow(1024, Double(exponent)))
+    }
+}

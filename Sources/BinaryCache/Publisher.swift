@@ -1,0 +1,116 @@
+import Foundation
+import NetcacheClient
+import NetcacheProtocol
+
+/// Publishes a built release: packs `<software_root>/<md5(url)>` once, compresses it to
+/// zstd (and gzip while legacy compatibility is on) in the same pass, uploads each archive
+/// and files a signed entry for it.
+public struct Publisher {
+    public let settings: BinaryCacheSettings
+
+    public enum Outcome {
+        /// Nothing published, on purpose (a `.shared` release, a blacklisted URL).
+        case skipped(String)
+        case published([PublishedArchive])
+    }
+
+    public struct PublishedArchive {
+        public let key: String
+        public let entry: BinaryEntry
+        /// Whether a new entry was filed (an unchanged release files nothing).
+        public let indexed: Bool
+    }
+
+    /// What packing left out, for the operator.
+    public private(set) var excluded: [(path: String, reason: String)] = []
+
+    public init(settings: BinaryCacheSettings) {
+        self.settings = settings
+    }
+
+    public mutating func publish(softwareURL: String) throws -> Outcome {
+        let md5 = BinaryEntry.legacyKey(softwareURL: softwareURL)
+        let root = settings.softwareRoot
+        let release = root + "/" + md5
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: release, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigurationError("no release directory \(release) for \(softwareURL)")
+        }
+        if FileManager.default.fileExists(atPath: release + "/.shared") {
+            return .skipped("\(release) holds a .shared marker: shared releases are not published")
+        }
+        if let prefix = settings.network.uploadToBinaryCacheURLBlacklist.first(where: { softwareURL.hasPrefix($0) }) {
+            return .skipped("\(softwareURL) is on upload-to-binary-cache-url-blacklist (\(prefix))")
+        }
+        let network = settings.network
+        guard network.uploadBinaryCacheURL != nil, network.uploadBinaryDirURL != nil else {
+            throw ConfigurationError("upload-binary-cache-url and upload-binary-dir-url must be set in [networkcache]")
+        }
+        let cache = try NetworkCache(
+            configuration: network,
+            cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
+            dirURLs: (network.downloadBinaryDirURL ?? network.uploadBinaryDirURL, network.uploadBinaryDirURL))
+        guard cache.signingKey != nil else {
+            throw ConfigurationError("signature-private-key-file must be set: every binary-cache entry is signed")
+        }
+
+        let owner = try Self.ownerNames(of: root)
+        let zstdSpool = try SpooledArchive(directory: root, name: "zstd")
+        let zstd = try ZstdCompressor(sink: zstdSpool.write)
+        let gzipSpool = settings.legacy ? try SpooledArchive(directory: root, name: "gzip") : nil
+        let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
+        let packer = TreePacker(source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns)
+        let report: PackReport
+        do {
+            report = try packer.pack { bytes in
+                try zstd.compress(bytes)
+                try gzip?.compress(bytes)
+            }
+            try zstd.finish()
+            try gzip?.finish()
+        } catch {
+            gzip?.cancel()
+            throw error
+        }
+        excluded = report.excluded
+
+        let machine = Fingerprint.current(softwareRoot: root)
+        var archives: [(key: String, spool: SpooledArchive, format: BinaryEntry.Format)] = [
+            (BinaryEntry.netcacheKey(softwareURL: softwareURL), zstdSpool, .zstd)
+        ]
+        if let gzipSpool { archives.append((md5, gzipSpool, .gzip)) }
+        var published: [PublishedArchive] = []
+        for archive in archives {
+            let sha512 = try archive.spool.finish()
+            let entry = BinaryEntry(
+                sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
+                os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
+                unpackedSize: report.unpackedSize, fileCount: report.fileCount)
+            try cache.shacache.upload(file: archive.spool.path)
+            let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
+            published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
+        }
+        return .published(published)
+    }
+
+    /// Signing is deterministic, so an unchanged release gives a byte-identical entry:
+    /// look first, and file nothing when it is already there.
+    private func indexUnlessPresent(_ entry: BinaryEntry, key: String, cache: NetworkCache) throws -> Bool {
+        let info = NetworkCache.info(sha512: entry.sha512, metadata: entry.metadata)
+        if cache.shadir.downloadURL != nil, try cache.shadir.entries(for: key).contains(where: { $0.info == info }) {
+            return false
+        }
+        try cache.index(key: key, sha512: entry.sha512, metadata: entry.metadata)
+        return true
+    }
+
+    /// The user and group names owning software_root: the legacy installer, running as
+    /// root, gives the tree to them.
+    static func ownerNames(of path: String) throws -> (user: String, group: String) {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw ConfigurationError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let user = getpwuid(status.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "root"
+        let group = getgrgid(status.st_gid).map { String(cString: $0.pointee.gr_name) } ?? "root"
+        return (user, group)
+    }
+}
