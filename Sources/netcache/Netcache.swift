@@ -9,6 +9,9 @@ struct Netcache: AsyncParsableCommand {
             Wire-compatible with slapos.libnetworkcache: machines running the Python tools
             can use a netcache server, and netcache can use any deployed server.
             """,
-        subcommands: [ServeCommand.self, UploadCommand.self, DownloadCommand.self, KeygenCommand.self]
+        subcommands: [
+            ServeCommand.self, UploadCommand.self, DownloadCommand.self, KeygenCommand.self,
+            FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self,
+        ]
     )
 }

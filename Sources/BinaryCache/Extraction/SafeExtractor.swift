@@ -86,8 +86,10 @@ struct SafeExtractor {
 
     private func checkType(_ entry: OpaquePointer, name: String) throws {
         let type = archive_entry_filetype(entry)
+        let isHardLink = archive_entry_hardlink(entry) != nil
         switch type {
         case 0o100000, 0o040000, 0o120000: break
+        case 0 where isHardLink: break
         case 0o010000: throw ArchiveError("refusing FIFO in archive: \(name)")
         case 0o020000, 0o060000: throw ArchiveError("refusing device file in archive: \(name)")
         default: throw ArchiveError("refusing special file in archive: \(name)")

@@ -1,0 +1,68 @@
+import ArgumentParser
+import BinaryCache
+import NetcacheProtocol
+
+struct LookupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lookup",
+        abstract: "Look up what the caches hold.",
+        subcommands: [BinarySR.self]
+    )
+
+    struct BinarySR: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "binary-sr",
+            abstract: "List every binary-cache entry of a software release (like slapos cachelookup binary-sr).",
+            discussion: "Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip)."
+        )
+
+        @OptionGroup var options: BinaryCacheOptions
+
+        @Argument(help: ArgumentHelp("Software release URL, or the MD5 of it.", valueName: "URL_OR_MD5"))
+        var release: String
+
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+
+        func run() throws {
+            let lookup = try Lookup(settings: options.settings())
+            for line in lookup.skippedCertificates { printWarning(line) }
+            let isMD5 = release.count == 32 && release.allSatisfy(\.isHexDigit)
+            let candidates = try isMD5 ? lookup.entries(md5: release.lowercased()) : lookup.entries(softwareURL: release)
+            if json {
+                let rows = candidates.map { candidate -> JSONValue in
+                    .object(JSONObject([
+                        ("key", .string(candidate.key)),
+                        ("sha512", .string(candidate.entry.sha512)),
+                        ("format", .string(candidate.entry.format.rawValue)),
+                        ("multiarch", .string(candidate.entry.multiarch)),
+                        ("distribution", .string(candidate.entry.os[0])),
+                        ("version", .string(candidate.entry.os[1])),
+                        ("codename", .string(candidate.entry.os[2])),
+                        ("size", candidate.entry.size.map(JSONValue.integer) ?? .null),
+                        ("compatible", .bool(candidate.compatibility.isCompatible)),
+                        ("verified", .bool(candidate.verified)),
+                    ]))
+                }
+                print(JSONValue.array(rows).pythonIndentedSortedJSON)
+                return
+            }
+            guard !candidates.isEmpty else {
+                print("no binary-cache entry for \(release)")
+                return
+            }
+            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "compatible?", "verified?"]
+            let rows = candidates.map { candidate in
+                [
+                    candidate.key, candidate.entry.format.rawValue, candidate.entry.multiarch, candidate.entry.os[0],
+                    candidate.entry.os[1], candidate.entry.os[2], candidate.entry.size.map(String.init) ?? "-",
+                    candidate.compatibility.isCompatible ? "yes" : "no", candidate.verified ? "yes" : "no",
+                ]
+            }
+            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
+            for row in [header] + rows {
+                print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+            }
+        }
+    }
+}
