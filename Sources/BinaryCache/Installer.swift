@@ -83,7 +83,7 @@ public struct Installer {
         }
     }
 
-    private func expand(_ entry: BinaryEntry, from cache: NetworkCache, top: String, root: String, target: String) throws {
+    func expand(_ entry: BinaryEntry, from cache: NetworkCache, top: String, root: String, target: String) throws {
         var template = Array((root + "/.netcache-install-XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else {
             throw ConfigurationError("cannot create a staging directory in \(root): \(String(cString: strerror(errno)))")

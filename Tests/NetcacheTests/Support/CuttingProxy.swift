@@ -7,6 +7,8 @@ final class CuttingProxy: @unchecked Sendable {
     enum Behaviour {
         /// Forward everything, but close the first connection after this many response bytes.
         case cutFirstResponse(after: Int)
+        /// Close every connection after this many response bytes: a download that never ends.
+        case cutEveryResponse(after: Int)
         /// Answer HEAD with 405; forward everything else.
         case refuseHEAD
     }
@@ -79,6 +81,7 @@ final class CuttingProxy: @unchecked Sendable {
         _ = forwarded.withCString { send(upstream, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         var limit = Int.max
         if case .cutFirstResponse(let after) = behaviour, number == 1 { limit = after }
+        if case .cutEveryResponse(let after) = behaviour { limit = after }
         var forwardedBytes = 0
         var buffer = [UInt8](repeating: 0, count: 16384)
         while forwardedBytes < limit {

@@ -1,0 +1,119 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+@testable import BinaryCache
+@testable import NetcacheClient
+
+final class PublishInstallTests: XCTestCase {
+    func testRoundTripReproducesTheTreeWithoutSecrets() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let config = try fixture.config()
+        let published = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        XCTAssertTrue(published.output.contains("left out: .netrc (credentials (.netrc))"), published.output)
+        XCTAssertTrue(published.output.contains("left out: parts/.netrc (credentials (.netrc))"), published.output)
+        XCTAssertTrue(published.output.contains("published: netcache:\(fixture.md5) zstd"), published.output)
+        XCTAssertTrue(published.output.contains("published: \(fixture.md5) gzip"), published.output)
+
+        let original = fixture.directory.appendingPathComponent("original").path
+        try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
+        let installed = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        XCTAssertTrue(installed.output.hasPrefix("installed: \(fixture.release) from netcache:\(fixture.md5) (zstd"), installed.output)
+
+        try ReleaseTree.assertSameTree(original, fixture.release)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.release + "/.netrc"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.release + "/parts/.netrc"))
+        var first = stat(), second = stat()
+        lstat(fixture.release + "/lib/deep/er/data.bin", &first)
+        lstat(fixture.release + "/lib/hardlink.bin", &second)
+        XCTAssertEqual(first.st_ino, second.st_ino, "hard link not kept")
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+    }
+
+    func testTheLegacyArchiveInstallsTheSameTree() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let config = try fixture.config()
+        XCTAssertEqual(try netcache("publish", "-c", config, "--software-url", fixture.softwareURL).status, 0)
+        // Keep only the legacy gzip entry, as a cache filled by older nodes would.
+        let legacyOnly = try fixture.config(name: "legacy.cfg")
+        let original = fixture.directory.appendingPathComponent("original").path
+        try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
+        let settings = try BinaryCacheSettings(file: INIFile(contentsOf: legacyOnly))
+        let candidates = try Lookup(settings: settings).entries(softwareURL: fixture.softwareURL)
+        XCTAssertEqual(candidates.map(\.entry.format), [.zstd, .gzip])
+        let gzip = try XCTUnwrap(candidates.last)
+        try Installer(settings: settings).expandForTest(gzip.entry, md5: fixture.md5)
+        try ReleaseTree.assertSameTree(original, fixture.release)
+    }
+
+    func testPublishingTwiceGivesTheSameBytesAndUploadsNothing() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let config = try fixture.config()
+        let first = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let posts = fixture.server.log.components(separatedBy: "POST /shacache 201").count
+        let puts = fixture.server.log.components(separatedBy: "PUT /shadir/").count
+        let second = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        XCTAssertEqual(first.output.replacingOccurrences(of: "published:", with: "unchanged:"), second.output)
+        Thread.sleep(forTimeInterval: 0.2)
+        XCTAssertEqual(fixture.server.log.components(separatedBy: "POST /shacache 201").count, posts)
+        XCTAssertEqual(fixture.server.log.components(separatedBy: "PUT /shadir/").count, puts)
+    }
+
+    func testSpecialFilesAndPatternsAreLeftOutAndSaid() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        XCTAssertEqual(mkfifo(fixture.release + "/parts/fifo", 0o644), 0)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: fixture.release + "/lib/cache.pyc"))
+        let config = try fixture.config(extra: "binary-cache-exclude =\n  *.pyc")
+        let published = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL, "--exclude", "parts/empty", "--no-legacy")
+        XCTAssertEqual(published.status, 0, published.stderr)
+        XCTAssertTrue(published.output.contains("left out: parts/fifo (FIFO)"), published.output)
+        XCTAssertTrue(published.output.contains("left out: lib/cache.pyc (matches *.pyc)"), published.output)
+        XCTAssertTrue(published.output.contains("left out: parts/empty (matches parts/empty)"), published.output)
+        XCTAssertFalse(published.output.contains("gzip"), published.output)
+        XCTAssertEqual(try TestHTTP.request("GET", fixture.server.shadirURL + "/" + fixture.md5).status, 404)
+        try FileManager.default.removeItem(atPath: fixture.release)
+        XCTAssertEqual(try netcache("install", "-c", config, "--software-url", fixture.softwareURL).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.release + "/lib/cache.pyc"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.release + "/parts/empty"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.release + "/bin/run"))
+    }
+
+    func testSharedReleasesBlacklistedURLsAndMissingTrees() throws {
+        let fixture = try BinaryCacheFixture()
+        let config = try fixture.config(extra: "upload-to-binary-cache-url-blacklist =\n  https://lab.example/software/dev")
+        let missing = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no release directory"), missing.stderr)
+
+        try ReleaseTree.make(at: fixture.release)
+        FileManager.default.createFile(atPath: fixture.release + "/.shared", contents: nil)
+        let shared = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(shared.status, 0)
+        XCTAssertTrue(shared.output.hasPrefix("skipped: "), shared.output)
+        XCTAssertTrue(shared.output.contains(".shared"), shared.output)
+
+        let devURL = "https://lab.example/software/dev/software.cfg"
+        let devRelease = fixture.softwareRoot + "/" + StreamingDigest.md5Hex(of: devURL)
+        try ReleaseTree.make(at: devRelease)
+        let blacklisted = try netcache("publish", "-c", config, "--software-url", devURL)
+        XCTAssertEqual(blacklisted.status, 0)
+        XCTAssertTrue(blacklisted.output.contains("skipped: \(devURL) is on upload-to-binary-cache-url-blacklist"), blacklisted.output)
+        XCTAssertFalse(fixture.server.log.contains("POST /shacache"))
+    }
+}
+
+extension Installer {
+    /// Expands one chosen entry, as `install` does after choosing it.
+    func expandForTest(_ entry: BinaryEntry, md5: String) throws {
+        let lookup = try Lookup(settings: settings)
+        try expand(entry, from: lookup.cache, top: md5, root: settings.softwareRoot, target: settings.softwareRoot + "/" + md5)
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import NetcacheProtocol
+
+@testable import NetcacheClient
+
+/// A server, a signing key trusted by the configuration, and a software_root: what the
+/// binary-cache tests publish to and install from.
+final class BinaryCacheFixture {
+    let server: ServerProcess
+    let directory: URL
+    let softwareRoot: String
+    let softwareURL = "https://lab.example/software/erp5/software.cfg"
+    let keyFile: String
+    let certificate: String
+
+    var md5: String { StreamingDigest.md5Hex(of: softwareURL) }
+    var release: String { softwareRoot + "/" + md5 }
+
+    init(serverArguments: [String] = []) throws {
+        directory = try TemporaryDirectory.make()
+        server = try ServerProcess(arguments: serverArguments, dataDirectory: directory)
+        softwareRoot = directory.appendingPathComponent("slapgrid").path
+        try FileManager.default.createDirectory(atPath: softwareRoot, withIntermediateDirectories: true)
+        let generated = try KeyGenerator.generate(commonName: "builder", bits: 2048)
+        keyFile = directory.appendingPathComponent("signature.key").path
+        try generated.privateKeyPEM.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        certificate = generated.certificatePEM
+    }
+
+    /// Writes slapos.cfg; `extra` lines go into [networkcache].
+    func config(name: String = "slapos.cfg", trusted: String? = nil, extra: String = "", slapos: String = "") throws -> String {
+        let certificates = (trusted ?? certificate).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let text = """
+            [slapos]
+            software_root = \(softwareRoot)
+            \(slapos)
+
+            [networkcache]
+            signature-private-key-file = \(keyFile)
+            signature-certificate-list =
+            \(certificates)
+            download-binary-cache-url = \(server.shacacheURL)
+            upload-binary-cache-url = \(server.shacacheURL)
+            download-binary-dir-url = \(server.shadirURL)
+            upload-binary-dir-url = \(server.shadirURL)
+            \(extra)
+            """
+        let path = directory.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Whatever is in software_root besides the given names (staging leftovers, partial trees).
+    func strayEntries(besides names: Set<String> = []) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: softwareRoot).filter { !names.contains($0) }
+    }
+}
