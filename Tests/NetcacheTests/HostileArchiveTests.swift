@@ -1,0 +1,192 @@
+import CArchive
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+@testable import BinaryCache
+@testable import NetcacheClient
+
+/// Archives built to attack the installer: each must be refused with the offending path
+/// named, nothing left on disk, the target and everything outside untouched.
+final class HostileArchiveTests: XCTestCase {
+    enum Item {
+        case directory(String)
+        case file(String, mode: UInt32 = 0o644)
+        case symlink(String, target: String)
+        case hardlink(String, target: String)
+        case device(String)
+        case fifo(String)
+    }
+
+    var fixture: BinaryCacheFixture!
+    var decoy: String!
+
+    override func setUpWithError() throws {
+        fixture = try BinaryCacheFixture()
+        let outside = fixture.directory.appendingPathComponent("outside").path
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        decoy = outside + "/decoy"
+        try Data("decoy content".utf8).write(to: URL(fileURLWithPath: decoy))
+    }
+
+    override func tearDown() {
+        fixture.server.stop()
+    }
+
+    private func assertRefused(_ items: [Item], mentioning offending: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try publish(try tar(items))
+        let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(offending), "stderr does not name \(offending): \(result.stderr)", file: file, line: line)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+        XCTAssertEqual(try fixture.strayEntries(), [], file: file, line: line)
+        XCTAssertEqual(try String(contentsOfFile: decoy, encoding: .utf8), "decoy content", file: file, line: line)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: (decoy as NSString).deletingLastPathComponent), ["decoy"], file: file, line: line)
+    }
+
+    func testAbsolutePathIsRefused() throws {
+        let outside = (decoy as NSString).deletingLastPathComponent
+        try assertRefused([.directory(fixture.md5), .file(outside + "/planted")], mentioning: outside + "/planted")
+    }
+
+    func testDotDotEscapeIsRefused() throws {
+        try assertRefused([.directory(fixture.md5), .file(fixture.md5 + "/../../outside/planted")], mentioning: fixture.md5 + "/../../outside/planted")
+    }
+
+    func testEntriesOutsideTheReleaseAreRefused() throws {
+        try assertRefused([.directory(fixture.md5), .file("other/planted")], mentioning: "other/planted")
+    }
+
+    func testWritingThroughASymlinkIsRefused() throws {
+        let outside = (decoy as NSString).deletingLastPathComponent
+        try assertRefused(
+            [.directory(fixture.md5), .symlink(fixture.md5 + "/link", target: outside), .file(fixture.md5 + "/link/planted")],
+            mentioning: fixture.md5 + "/link/planted")
+    }
+
+    func testAbsoluteHardLinkOutOfTheTreeIsRefused() throws {
+        try assertRefused([.directory(fixture.md5), .hardlink(fixture.md5 + "/stolen", target: decoy)], mentioning: decoy)
+    }
+
+    func testRelativeHardLinkOutOfTheTreeIsRefused() throws {
+        try assertRefused([.directory(fixture.md5), .hardlink(fixture.md5 + "/stolen", target: fixture.md5 + "/../../outside/decoy")], mentioning: "../../outside/decoy")
+    }
+
+    func testDeviceNodesAreRefused() throws {
+        try assertRefused([.directory(fixture.md5), .device(fixture.md5 + "/disk")], mentioning: fixture.md5 + "/disk")
+    }
+
+    func testFIFOsAreRefused() throws {
+        try assertRefused([.directory(fixture.md5), .fifo(fixture.md5 + "/pipe")], mentioning: fixture.md5 + "/pipe")
+    }
+
+    func testSetuidFilesAreRefused() throws {
+        try assertRefused([.directory(fixture.md5), .file(fixture.md5 + "/su", mode: 0o4755)], mentioning: fixture.md5 + "/su")
+    }
+
+    func testSetgidFilesAreRefused() throws {
+        try assertRefused([.directory(fixture.md5), .file(fixture.md5 + "/sg", mode: 0o2755)], mentioning: fixture.md5 + "/sg")
+    }
+
+    func testWrongSHA512IsRefusedAndNothingIsKept() throws {
+        let sha512 = try publish(try tar([.directory(fixture.md5), .file(fixture.md5 + "/a")]))
+        let stored = fixture.server.dataDirectory.appendingPathComponent("shacache/\(sha512.prefix(2))/\(sha512)")
+        var bytes = try Data(contentsOf: stored)
+        bytes.append(contentsOf: [0, 0, 0, 0])
+        try bytes.write(to: stored)
+        let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("invalid checksum"), result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+    }
+
+    func testTruncatedDownloadIsRefusedAndNothingIsKept() throws {
+        let payload: [Item] = [.directory(fixture.md5)] + (0..<40).map { .file(fixture.md5 + "/file\($0)") }
+        _ = try publish(try tar(payload, fileSize: 50_000))
+        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .cutEveryResponse(after: 3_000))
+        let config = try fixture.config(name: "proxied.cfg")
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+            .replacingOccurrences(of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let result = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(proxy.url)/shacache/"), result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+    }
+
+    /// A pax tar of the items, zstd-compressed as `publish` makes them.
+    private func tar(_ items: [Item], fileSize: Int = 5) throws -> [UInt8] {
+        let content = fixture.directory.appendingPathComponent("content-\(fileSize)").path
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        let noise = (0..<fileSize).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        try Data(noise).write(to: URL(fileURLWithPath: content))
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var tarBytes: [UInt8] = []
+        let writer = try TarStreamWriter { tarBytes.append(contentsOf: $0) }
+        for item in items {
+            let entry = ArchiveEntry()
+            archive_entry_set_mtime(entry.pointer, 1_600_000_000, 0)
+            switch item {
+            case .directory(let name):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o040755)
+                try writer.write(entry)
+            case .file(let name, let mode):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o100000 | mode)
+                archive_entry_set_size(entry.pointer, la_int64_t(fileSize))
+                try writer.write(entry)
+                _ = try writer.writeContents(of: content, expectedSize: fileSize, buffer: &buffer)
+            case .symlink(let name, let target):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o120777)
+                archive_entry_set_symlink(entry.pointer, target)
+                try writer.write(entry)
+            case .hardlink(let name, let target):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o100644)
+                archive_entry_set_hardlink(entry.pointer, target)
+                try writer.write(entry)
+            case .device(let name):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o020644)
+                archive_entry_set_rdev(entry.pointer, 0x103)
+                try writer.write(entry)
+            case .fifo(let name):
+                archive_entry_set_pathname(entry.pointer, name)
+                archive_entry_set_mode(entry.pointer, 0o010644)
+                try writer.write(entry)
+            }
+        }
+        try writer.close()
+        var compressed: [UInt8] = []
+        let compressor = try ZstdCompressor { compressed.append(contentsOf: $0) }
+        try tarBytes.withUnsafeBytes { try compressor.compress($0) }
+        try compressor.finish()
+        return compressed
+    }
+
+    /// Uploads the archive and files a signed, compatible entry for it; returns its SHA-512.
+    @discardableResult
+    private func publish(_ archive: [UInt8]) throws -> String {
+        let path = fixture.directory.appendingPathComponent("archive-\(UUID().uuidString)").path
+        try Data(archive).write(to: URL(fileURLWithPath: path))
+        let settings = try BinaryCacheSettings(file: INIFile(contentsOf: try fixture.config()))
+        let network = settings.network
+        let cache = try NetworkCache(
+            configuration: network, cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
+            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL))
+        let sha512 = try cache.shacache.upload(file: path)
+        let machine = Fingerprint.current(softwareRoot: fixture.softwareRoot)
+        let entry = BinaryEntry(
+            sha512: sha512, softwareURL: fixture.softwareURL, softwareRoot: fixture.softwareRoot, multiarch: machine.multiarch,
+            os: machine.os.tuple, libc: machine.libc, format: .zstd, size: archive.count, unpackedSize: nil, fileCount: nil)
+        try cache.index(key: BinaryEntry.netcacheKey(softwareURL: fixture.softwareURL), sha512: sha512, metadata: entry.metadata)
+        return sha512
+    }
+}
