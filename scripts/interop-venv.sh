@@ -14,6 +14,9 @@ VENV="$ROOT/.venv"
 PYTHON="$VENV/bin/python"
 MARKER="$VENV/.netcache-interop"
 REQUIREMENTS="slapos.libnetworkcache==0.30 slapos.core==1.26.1 distro"
+# What importing slapos.grid.SlapObject needs (slapgrid's own Software.install drives the
+# drop-in test), without the rest of slapos.core's dependency tree.
+SLAPGRID_REQUIREMENTS="six supervisor psutil zope.interface uritemplate jsonschema attrs referencing rpds-py typing_extensions jsonschema-specifications netaddr lxml xml_marshaller requests urllib3 idna certifi charset_normalizer"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
 # Both distributions must share one importable `slapos` package; check that the modules
@@ -29,7 +32,7 @@ assert slapos.grid.networkcache.LIBNETWORKCACHE_ENABLED
 PY
 }
 
-if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$REQUIREMENTS" ] && check 2>/dev/null; then
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$REQUIREMENTS $SLAPGRID_REQUIREMENTS" ] && check 2>/dev/null; then
     exit 0
 fi
 
@@ -44,6 +47,7 @@ rm -f "$MARKER"
 # --no-build-isolation: build with the setuptools above, which still supports
 # namespace_packages (one shared `slapos` directory, a *-nspkg.pth per distribution).
 "$PYTHON" -m pip install --quiet --no-deps --no-build-isolation $REQUIREMENTS
+"$PYTHON" -m pip install --quiet --no-deps $SLAPGRID_REQUIREMENTS
 check
-printf '%s\n' "$REQUIREMENTS" > "$MARKER"
+printf '%s\n' "$REQUIREMENTS $SLAPGRID_REQUIREMENTS" > "$MARKER"
 echo "interop venv ready: $PYTHON"
