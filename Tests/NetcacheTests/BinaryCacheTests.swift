@@ -117,3 +117,23 @@ extension Installer {
         try expand(entry, from: lookup.cache, top: md5, root: settings.softwareRoot, target: settings.softwareRoot + "/" + md5)
     }
 }
+
+final class OwnershipTests: XCTestCase {
+    func testRootGivesTheInstalledTreeToTheSoftwareRootOwner() throws {
+        guard getuid() == 0 else { throw TestFailure("this test checks what install does as root; run the suite as root, as CI does") }
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let config = try fixture.config()
+        XCTAssertEqual(try netcache("publish", "-c", config, "--software-url", fixture.softwareURL).status, 0)
+        try FileManager.default.removeItem(atPath: fixture.release)
+        XCTAssertEqual(chown(fixture.softwareRoot, 65534, 65534), 0)
+        let installed = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        for node in try ReleaseTree.nodes(at: fixture.release) + [ReleaseTree.Node(path: "", type: "dir", mode: 0, mtime: 0, content: nil, linkTarget: nil)] {
+            var status = stat()
+            XCTAssertEqual(lstat(fixture.release + "/" + node.path, &status), 0)
+            XCTAssertEqual(status.st_uid, 65534, node.path)
+            XCTAssertEqual(status.st_gid, 65534, node.path)
+        }
+    }
+}

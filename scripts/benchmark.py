@@ -1,0 +1,206 @@
+"""Times netcache's binary cache against the reference pipelines, side by side, on a real
+compiled tree: the Python installation (sys.base_prefix without site-packages) copied
+into a software_root, served by a local `netcache serve`.
+
+  publish: netcache publish (zstd only, then zstd + legacy gzip)
+           vs tar | zstd -T0 -3 | curl, tar | gzip -1 | curl,
+           and the SlapOS way (tarfile gzip + slapos.libnetworkcache upload)
+  install: netcache install
+           vs curl | zstd -d | tar -x, and the SlapOS way (download + tarfile extraction)
+
+Each step runs --runs times (the SlapOS way once: it takes minutes), against a fresh
+server, after a sync; installs include a final sync, as netcache's does. Prints medians,
+ratios, and the netcache client's peak RSS. Run through scripts/benchmark.sh.
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+from slapos.libnetworkcache import NetworkcacheClient
+
+URL = "https://bench.example/software/release/software.cfg"
+MD5 = hashlib.md5(URL.encode()).hexdigest()
+
+
+class Server:
+    def __init__(self, netcache, data):
+        self.process = subprocess.Popen(
+            [netcache, "serve", "--listen", "127.0.0.1:0", "--data", data],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.process.stdout.readline()
+        if not line.startswith("listening on "):
+            raise SystemExit("netcache serve did not start")
+        self.url = line.split()[-1]
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def timed(argv, shell=False, env=None):
+    """Runs a command; returns (seconds, peak RSS in bytes of the command itself)."""
+    os.sync()
+    start = time.monotonic()
+    process = subprocess.Popen(argv, shell=shell, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - start
+    if status != 0:
+        raise SystemExit("failed: %s" % (argv if shell else " ".join(argv)))
+    return elapsed, usage.ru_maxrss * 1024
+
+
+def timed_python(function):
+    os.sync()
+    start = time.monotonic()
+    function()
+    return time.monotonic() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--netcache", required=True, help="the netcache binary (a release build)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", help="scratch directory (default: a new one in /var/tmp)")
+    args = parser.parse_args()
+
+    work = args.work or tempfile.mkdtemp(prefix="netcache-bench-", dir="/var/tmp")
+    root = os.path.join(work, "slapgrid")
+    release = os.path.join(root, MD5)
+    source = sys.base_prefix
+    site_packages = os.path.join(source, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
+    if not os.path.isdir(release):
+        print("copying %s (without site-packages) into %s" % (source, release), flush=True)
+        shutil.copytree(source, release, symlinks=True,
+                        ignore=lambda d, names: ["site-packages"] if os.path.join(d, "site-packages") == site_packages else [])
+    size = subprocess.check_output(["du", "-sb", release], text=True).split()[0]
+    count = subprocess.check_output("find %s | wc -l" % release, shell=True, text=True).strip()
+    print("tree: %s bytes, %s entries" % (size, count), flush=True)
+
+    key, cert = os.path.join(work, "signature.key"), os.path.join(work, "signature.cert")
+    if not os.path.exists(key):
+        subprocess.check_call([args.netcache, "keygen", key, "bench", "--cert-file", cert], stderr=subprocess.DEVNULL)
+    with open(cert) as f:
+        certificate = f.read()
+    config = os.path.join(work, "slapos.cfg")
+
+    def fresh_server():
+        data = os.path.join(work, "data")
+        shutil.rmtree(data, ignore_errors=True)
+        server = Server(args.netcache, data)
+        with open(config, "w") as f:
+            f.write("[slapos]\nsoftware_root = %s\nsoftware_min_free_space = 0\n[networkcache]\n" % root)
+            f.write("signature-private-key-file = %s\n" % key)
+            f.write("signature-certificate-list =\n" + "".join("  %s\n" % l for l in certificate.splitlines()))
+            for name in ("download-binary-cache-url", "upload-binary-cache-url"):
+                f.write("%s = %s/shacache\n" % (name, server.url))
+            for name in ("download-binary-dir-url", "upload-binary-dir-url"):
+                f.write("%s = %s/shadir\n" % (name, server.url))
+        return server
+
+    results = {}
+    rss = {}
+
+    def record(name, seconds, peak=None):
+        results.setdefault(name, []).append(seconds)
+        if peak is not None:
+            rss[name] = max(rss.get(name, 0), peak)
+        print("  %-28s %7.2f s" % (name, seconds), flush=True)
+
+    publish = [args.netcache, "publish", "-c", config, "--software-url", URL]
+    for run in range(args.runs):
+        print("run %d" % (run + 1), flush=True)
+        for name, argv in (("publish netcache zstd", publish + ["--no-legacy"]), ("publish netcache zstd+gzip", publish)):
+            server = fresh_server()
+            record(name, *timed(argv))
+            server.stop()
+        for name, compressor in (("publish tar|zstd|curl", "zstd -T0 -3 -q"), ("publish tar|gzip -1|curl", "gzip -1")):
+            server = fresh_server()
+            record(name, timed("tar -C %s -cf - %s | %s | curl -sS -f -X POST -H 'Content-Type: application/octet-stream' -T - %s/shacache"
+                               % (root, MD5, compressor, server.url), shell=True)[0])
+            server.stop()
+
+        server = fresh_server()
+        subprocess.check_call(publish + ["--no-legacy"], stdout=subprocess.DEVNULL)
+        moved = release + ".original"
+        os.rename(release, moved)
+        record("install netcache", *timed([args.netcache, "install", "-c", config, "--software-url", URL]))
+        shutil.rmtree(release)
+        sha = subprocess.check_output(
+            [args.netcache, "lookup", "binary-sr", "-c", config, URL, "--json"], text=True).split('"sha512": "')[1].split('"')[0]
+        record("install curl|zstd -d|tar -x", timed(
+            "curl -sS -f %s/shacache/%s | zstd -d -q | tar -C %s -xf - && sync" % (server.url, sha, root), shell=True)[0])
+        shutil.rmtree(release)
+        os.rename(moved, release)
+        server.stop()
+
+    server = fresh_server()
+    published = subprocess.check_output(publish, text=True)
+    server.stop()
+    sizes = {line.split()[2]: int(line.split()[3]) for line in published.splitlines() if line.startswith("published:")}
+
+    print("the SlapOS way (once)", flush=True)
+    server = fresh_server()
+    tarpath = os.path.join(work, MD5 + ".tar.gz")
+
+    def slapos_publish():
+        with tarfile.open(tarpath, "w:gz") as tar:
+            tar.add(release, arcname=MD5)
+        client = NetworkcacheClient({
+            "download-cache-url": server.url + "/shacache", "upload-cache-url": server.url + "/shacache",
+            "download-dir-url": server.url + "/shadir", "upload-dir-url": server.url + "/shadir",
+            "signature-private-key-file": key}, [certificate])
+        with open(tarpath, "rb") as f:
+            client.upload(f, MD5, software_url=URL, software_root=root, multiarch="x86_64-linux-gnu", os=["debian", "12", ""])
+    record("publish SlapOS way", timed_python(slapos_publish))
+
+    moved = release + ".original"
+    os.rename(release, moved)
+
+    def slapos_install():
+        client = NetworkcacheClient({"download-cache-url": server.url + "/shacache", "download-dir-url": server.url + "/shadir"}, [certificate])
+        entry = next(iter(client.select(MD5)))
+        downloaded = os.path.join(work, "downloaded.tar.gz")
+        with open(downloaded, "wb") as f:
+            shutil.copyfileobj(client.download(entry["sha512"]), f)
+        with tarfile.open(downloaded) as tar:
+            tar.extractall(path=root)
+        os.sync()
+    record("install SlapOS way", timed_python(slapos_install))
+    shutil.rmtree(release)
+    os.rename(moved, release)
+    server.stop()
+
+    sizes["gzip -9 (SlapOS tarfile)"] = os.path.getsize(tarpath)
+    median = {name: statistics.median(values) for name, values in results.items()}
+    print()
+    print("%-30s %9s" % ("step (median)", "seconds"))
+    for name in results:
+        print("%-30s %9.2f" % (name, median[name]))
+    print()
+    comparisons = [
+        ("publish, netcache format", "publish netcache zstd", "publish tar|zstd|curl", "publish SlapOS way", 1.3, 20),
+        ("publish, with legacy gzip", "publish netcache zstd+gzip", "publish tar|gzip -1|curl", "publish SlapOS way", 1.3, 10),
+        ("install", "install netcache", "install curl|zstd -d|tar -x", "install SlapOS way", 1.3, 2),
+    ]
+    print("%-28s %16s %18s" % ("", "netcache/plain", "SlapOS/netcache"))
+    for label, ours, plain, slapos, most, least in comparisons:
+        to_plain = median[ours] / median[plain]
+        speedup = median[slapos] / median[ours]
+        print("%-28s %8.2fx (<=%.1f) %10.1fx (>=%d)" % (label, to_plain, most, speedup, least))
+    print()
+    for name, peak in sorted(rss.items()):
+        print("peak RSS %-26s %6.1f MB (< 64)" % (name, peak / 1e6))
+    print()
+    for name, value in sizes.items():
+        print("archive %-27s %7.1f MB" % (name, value / 1e6))
+
+
+if __name__ == "__main__":
+    main()
