@@ -149,6 +149,20 @@ final class ClientServerTests: XCTestCase {
         XCTAssertEqual(entries.first?.info, "{\"sha512\": \"\(StreamingDigest.sha512Hex(of: [1, 2] as [UInt8]))\", \"version\": [4, 2], \"name\": \"y\", \"n\": 1.5}")
     }
 
+    func testUploadingADirectoryUploadsAGzipTarOfIt() throws {
+        let config = try writeConfig()
+        let tree = directory.appendingPathComponent("project")
+        try FileManager.default.createDirectory(at: tree.appendingPathComponent("src"), withIntermediateDirectories: true)
+        try Data("main\n".utf8).write(to: tree.appendingPathComponent("src/main.c"))
+        let upload = try netcache("upload", "-c", config, "--url", tree.path)
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        let archive = directory.appendingPathComponent("project.tar.gz").path
+        XCTAssertEqual(try netcache("download", "-c", config, "--url", tree.path, "-o", archive).status, 0)
+        let listing = try NetcacheTests.run(URL(fileURLWithPath: "/bin/tar"), ["-tzf", archive])
+        XCTAssertEqual(listing.status, 0, listing.stderr)
+        XCTAssertEqual(listing.output.split(separator: "\n").map(String.init), ["project/", "project/src/", "project/src/main.c"])
+    }
+
     /// A slapos.cfg for this server, with a fresh signing key and its certificate trusted.
     private func writeConfig() throws -> String {
         let generated = try KeyGenerator.generate(commonName: "test", bits: 1024)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BinaryCache
 import Foundation
 import NetcacheClient
 import NetcacheProtocol
@@ -10,7 +11,8 @@ struct UploadCommand: ParsableCommand {
         discussion: """
             With --file alone the data is only stored in shacache. With --url (and no --key)
             it is indexed under file-urlmd5:<md5(URL)> with "url" in its metadata; with --key,
-            under that key. The entry is signed with signature-private-key-file.
+            under that key. The entry is signed with signature-private-key-file. A --url that
+            is a local directory is uploaded as a gzip tar of it.
 
             Prints "sha512: <hex>" and, when indexed, "key: <key>".
             """
@@ -83,11 +85,14 @@ struct UploadCommand: ParsableCommand {
         return object
     }
 
-    /// The data behind `--url`, fetched to a temporary file first, as upstream does.
+    /// The data behind `--url`, fetched to a temporary file first, as upstream does; a
+    /// local directory is archived (gzip tar of the directory, as upstream's `archive`).
     private func fetchToTemporaryFile(_ url: String) throws -> URL {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw CommandError("\(url) is a directory: use 'netcache publish' to archive and publish a release tree")
+            let archive = try DirectoryArchive.gzipTar(of: url, in: FileManager.default.temporaryDirectory.path)
+            for (path, reason) in archive.excluded { printWarning("left out of the archive: \(path) (\(reason))") }
+            return URL(fileURLWithPath: archive.path)
         }
         let destination = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-upload-\(UUID().uuidString)")
         try URLFetcher.fetch(url, to: destination.path)
