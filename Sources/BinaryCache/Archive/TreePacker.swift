@@ -136,18 +136,18 @@ final class ArchiveEntry {
 /// last block (so that compressors see exactly the tar).
 final class TarStreamWriter {
     private let archive: OpaquePointer
-    private let sink: (UnsafeRawBufferPointer) throws -> Void
-    fileprivate var failure: (any Error)?
+    private let output: ArchiveOutput
+    private var failure: (any Error)? { output.failure }
 
     init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
         guard let archive = archive_write_new() else { throw ArchiveError("cannot allocate an archive writer") }
         self.archive = archive
-        self.sink = sink
+        output = ArchiveOutput(sink: sink)
         guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
             archive_write_add_filter_none(archive) == ARCHIVE_OK,
             archive_write_set_bytes_per_block(archive, 64 << 10) == ARCHIVE_OK,
             archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK,
-            archive_write_open2(archive, Unmanaged.passUnretained(self).toOpaque(), nil, tarWrite, nil, nil) == ARCHIVE_OK
+            output.open(archive) == ARCHIVE_OK
         else { throw ArchiveError("cannot open the archive writer", archive: archive) }
     }
 
@@ -183,18 +183,4 @@ final class TarStreamWriter {
     func close() throws {
         guard archive_write_close(archive) == ARCHIVE_OK else { throw failure ?? ArchiveError("cannot finish the archive", archive: archive) }
     }
-
-    fileprivate func emit(_ bytes: UnsafeRawBufferPointer) -> Int {
-        do {
-            try sink(bytes)
-            return bytes.count
-        } catch {
-            failure = error
-            return -1
-        }
-    }
-}
-
-private func tarWrite(_: OpaquePointer?, context: UnsafeMutableRawPointer?, buffer: UnsafeRawPointer?, length: Int) -> Int {
-    Unmanaged<TarStreamWriter>.fromOpaque(context!).takeUnretainedValue().emit(UnsafeRawBufferPointer(start: buffer, count: length))
 }

@@ -62,12 +62,12 @@ final class GzipCompressor: @unchecked Sendable {
     private func run(level: Int) throws {
         guard let archive = archive_write_new() else { throw ArchiveError("gzip: cannot allocate a writer") }
         defer { archive_write_free(archive) }
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        let output = ArchiveOutput(sink: sink)
         guard archive_write_set_format_raw(archive) == ARCHIVE_OK,
             archive_write_add_filter_gzip(archive) == ARCHIVE_OK,
             archive_write_set_options(archive, "gzip:compression-level=\(level),gzip:!timestamp") == ARCHIVE_OK,
             archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK,
-            archive_write_open2(archive, context, nil, gzipWrite, nil, nil) == ARCHIVE_OK
+            output.open(archive) == ARCHIVE_OK
         else { throw ArchiveError("gzip: cannot open the writer", archive: archive) }
         let entry = archive_entry_new()
         defer { archive_entry_free(entry) }
@@ -76,22 +76,8 @@ final class GzipCompressor: @unchecked Sendable {
         guard archive_write_header(archive, entry) == ARCHIVE_OK else { throw ArchiveError("gzip", archive: archive) }
         while let chunk = try queue.pop() {
             let written = chunk.withUnsafeBytes { archive_write_data(archive, $0.baseAddress, $0.count) }
-            if written < 0 { throw failure ?? ArchiveError("gzip", archive: archive) }
+            if written < 0 { throw output.failure ?? ArchiveError("gzip", archive: archive) }
         }
-        guard archive_write_close(archive) == ARCHIVE_OK else { throw failure ?? ArchiveError("gzip", archive: archive) }
+        guard archive_write_close(archive) == ARCHIVE_OK else { throw output.failure ?? ArchiveError("gzip", archive: archive) }
     }
-
-    fileprivate func emit(_ bytes: UnsafeRawBufferPointer) -> Int {
-        do {
-            try sink(bytes)
-            return bytes.count
-        } catch {
-            failure = error
-            return -1
-        }
-    }
-}
-
-private func gzipWrite(_: OpaquePointer?, context: UnsafeMutableRawPointer?, buffer: UnsafeRawPointer?, length: Int) -> Int {
-    Unmanaged<GzipCompressor>.fromOpaque(context!).takeUnretainedValue().emit(UnsafeRawBufferPointer(start: buffer, count: length))
 }
