@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Netcache: AsyncParsableCommand {
@@ -14,4 +15,20 @@ struct Netcache: AsyncParsableCommand {
             FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self,
         ]
     )
+
+    /// libarchive converts file names through the C library's locale; a process that never
+    /// sets one runs in the "C" locale and cannot archive non-ASCII names.
+    static func main() async {
+        setlocale(LC_CTYPE, "C.UTF-8")
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

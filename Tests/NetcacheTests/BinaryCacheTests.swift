@@ -137,3 +137,26 @@ final class OwnershipTests: XCTestCase {
         }
     }
 }
+
+final class PublishFailureTests: XCTestCase {
+    /// A name that is not UTF-8 cannot be archived: publish stops with a one-line error
+    /// naming it (and the gzip thread, still open, is shut down cleanly), uploading nothing.
+    func testAPackingFailureIsAnErrorNotACrash() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let badName = fixture.release + "/lib/bad-\u{1}"
+        var bytes = Array(badName.utf8)
+        bytes[bytes.count - 1] = 0xFF
+        let descriptor = bytes.withUnsafeBufferPointer { buffer -> Int32 in
+            buffer.withMemoryRebound(to: CChar.self) { open(Array($0) + [0], O_CREAT | O_WRONLY, 0o644) }
+        }
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        close(descriptor)
+        let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: ") && result.stderr.contains("/lib/bad-"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+        XCTAssertFalse(fixture.server.log.contains("POST /shacache"))
+    }
+}

@@ -10,11 +10,13 @@ final class GzipCompressor: @unchecked Sendable {
     private let queue = ByteQueue(capacity: 8)
     private let done = DispatchSemaphore(value: 0)
     private var failure: (any Error)?
-    private let sink: (UnsafeRawBufferPointer) throws -> Void
+    /// Held by the compressor, not by `run`: freeing a writer that a failure left open
+    /// still flushes through it.
+    private let output: ArchiveOutput
     private var pending: [UInt8] = []
 
     init(level: Int = 1, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
-        self.sink = sink
+        output = ArchiveOutput(sink: sink)
         let thread = Thread { [self] in
             do {
                 try run(level: level)
@@ -62,7 +64,6 @@ final class GzipCompressor: @unchecked Sendable {
     private func run(level: Int) throws {
         guard let archive = archive_write_new() else { throw ArchiveError("gzip: cannot allocate a writer") }
         defer { archive_write_free(archive) }
-        let output = ArchiveOutput(sink: sink)
         guard archive_write_set_format_raw(archive) == ARCHIVE_OK,
             archive_write_add_filter_gzip(archive) == ARCHIVE_OK,
             archive_write_set_options(archive, "gzip:compression-level=\(level),gzip:!timestamp") == ARCHIVE_OK,
