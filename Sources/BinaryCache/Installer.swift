@@ -96,7 +96,7 @@ public struct Installer {
 
         let download = StreamedDownload(shacache: cache.shacache, sha512: entry.sha512)
         do {
-            _ = try SafeExtractor(staging: stagingPath, top: top).extract(from: download.next)
+            _ = try SafeExtractor(staging: stagingPath, top: top, owner: try ownerWhenRoot(of: root)).extract(from: download.next)
             try download.finish()
         } catch {
             download.cancel()
@@ -104,23 +104,27 @@ public struct Installer {
         }
         let tree = stagingPath + "/" + top
         guard FileManager.default.fileExists(atPath: tree) else { throw ArchiveError("the archive holds no \(top)/ directory") }
-        if getuid() == 0 { try giveToOwner(of: root, tree: tree) }
-        sync()
+        syncFileSystem(of: tree)
         guard netcache_rename_noreplace(tree, target) == 0 else {
             throw ConfigurationError("cannot move the release into \(target): \(String(cString: strerror(errno)))")
         }
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.
-    private func giveToOwner(of root: String, tree: String) throws {
+    private func ownerWhenRoot(of root: String) throws -> (uid: uid_t, gid: gid_t)? {
+        guard getuid() == 0 else { return nil }
         var status = stat()
-        guard stat(root, &status) == 0 else { return }
-        let enumerator = FileManager.default.enumerator(atPath: tree)
-        var paths = [tree]
-        while let relative = enumerator?.nextObject() as? String { paths.append(tree + "/" + relative) }
-        for path in paths where lchown(path, status.st_uid, status.st_gid) != 0 {
-            throw ConfigurationError("cannot give \(path) to uid \(status.st_uid): \(String(cString: strerror(errno)))")
-        }
+        guard stat(root, &status) == 0 else { throw ConfigurationError("cannot stat \(root): \(String(cString: strerror(errno)))") }
+        return (status.st_uid, status.st_gid)
+    }
+
+    /// One `syncfs` for the whole tree instead of an fsync per file: the release is on
+    /// disk before it becomes visible under its name.
+    private func syncFileSystem(of path: String) {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return sync() }
+        netcache_syncfs(descriptor)
+        close(descriptor)
     }
 }
 

@@ -16,4 +16,9 @@ static inline int netcache_rename_noreplace(const char *from, const char *to) {
     return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
+/* syncfs is a GNU extension too: it flushes one file system, not every one. */
+static inline int netcache_syncfs(int descriptor) {
+    return syncfs(descriptor);
+}
+
 #endif

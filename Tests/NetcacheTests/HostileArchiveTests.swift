@@ -64,6 +64,12 @@ final class HostileArchiveTests: XCTestCase {
             mentioning: fixture.md5 + "/link/planted")
     }
 
+    func testReplacingASymlinkIsRefused() throws {
+        try assertRefused(
+            [.directory(fixture.md5), .symlink(fixture.md5 + "/link", target: decoy), .file(fixture.md5 + "/link")],
+            mentioning: fixture.md5 + "/link")
+    }
+
     func testAbsoluteHardLinkOutOfTheTreeIsRefused() throws {
         try assertRefused([.directory(fixture.md5), .hardlink(fixture.md5 + "/stolen", target: decoy)], mentioning: decoy)
     }

@@ -7,7 +7,7 @@ import Foundation
 /// Level 1 and no timestamp: unmodified SlapOS nodes read it, and the same tree gives the
 /// same bytes.
 final class GzipCompressor: @unchecked Sendable {
-    private let queue = ByteQueue(capacity: 8)
+    private let queue = ByteQueue(capacity: 4)
     private let done = DispatchSemaphore(value: 0)
     private var failure: (any Error)?
     /// Held by the compressor, not by `run`: freeing a writer that a failure left open
@@ -30,10 +30,10 @@ final class GzipCompressor: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues bytes; copies them in 1 MiB batches so that the thread hop stays cheap.
+    /// Queues bytes; copies them in 512 KiB batches so that the thread hop stays cheap.
     func compress(_ bytes: UnsafeRawBufferPointer) throws {
         pending.append(contentsOf: bytes)
-        if pending.count >= 1 << 20 {
+        if pending.count >= 512 << 10 {
             try flushPending()
         }
     }
