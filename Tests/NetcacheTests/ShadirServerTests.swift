@@ -36,6 +36,16 @@ final class ShadirServerTests: XCTestCase {
         XCTAssertEqual(entries.map(\.signature), ["c2ln", ""])
     }
 
+    func testEntriesLiveInSQLiteInWALMode() throws {
+        let body = body(info: "{\"sha512\": \"\(sha)\"}")
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/wal", body: body).status, 201)
+        let database = server.dataDirectory.appendingPathComponent("shadir.sqlite").path
+        let header = try XCTUnwrap(FileHandle(forReadingAtPath: database)).readData(ofLength: 20)
+        XCTAssertEqual(header.prefix(16), Data("SQLite format 3\u{0}".utf8))
+        // Bytes 18 and 19 are the file format versions: 2 means write-ahead logging.
+        XCTAssertEqual(Array(header[18...19]), [2, 2])
+    }
+
     func testUnknownKeyIs404() throws {
         XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/nothing:here").status, 404)
     }
