@@ -171,3 +171,13 @@ final class ClientCertificateTests: XCTestCase {
         XCTAssertEqual(download.output, "over TLS")
     }
 }
+
+final class NetworkListenerTests: XCTestCase {
+    func testAllowAnonymousUploadsOpensANetworkListener() throws {
+        let server = try ServerProcess(arguments: ["--listen", "0.0.0.0:0", "--allow-anonymous-uploads"])
+        XCTAssertTrue(server.log.contains("anonymous uploads allowed (--allow-anonymous-uploads)"), server.log)
+        let port = try RawSocket.port(of: server.url)
+        let response = try TestHTTP.request("POST", "http://127.0.0.1:\(port)/shacache", body: Array("open".utf8))
+        XCTAssertEqual(response.status, 201)
+    }
+}

@@ -139,3 +139,16 @@ func waitUntil(timeout: TimeInterval = 10, _ condition: () throws -> Bool) throw
     }
     throw TestFailure("condition not reached within \(timeout)s")
 }
+
+final class DroppedDownloadTests: XCTestCase {
+    /// The Python client probes for blobs by starting a GET and hanging up: normal traffic.
+    func testAClientHangingUpMidBodyIsLoggedAndHarmless() throws {
+        let server = try ServerProcess()
+        let blob = [UInt8](repeating: 42, count: 4 << 20)
+        let sha512 = try TestHTTP.request("POST", server.shacacheURL, body: blob).text
+        _ = try RawSocket.exchange(url: server.url, bytes: Array("GET /shacache/\(sha512) HTTP/1.1\r\nHost: x\r\n\r\n".utf8), readAnswer: false)
+        try waitUntil { server.log.contains("(client went away)") }
+        XCTAssertFalse(server.log.lowercased().contains("error"), server.log)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + sha512).body.count, blob.count)
+    }
+}
