@@ -27,18 +27,8 @@ enum RawSocket {
     /// Sends `bytes`, then either closes at once (`readAnswer: false`) or reads until the
     /// server closes.
     static func exchange(url: String, bytes: [UInt8], readAnswer: Bool) throws -> String {
-        let port = try port(of: url)
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestFailure("socket failed") }
+        let socket = try connectLoopback(port: try port(of: url))
         defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestFailure("connect failed") }
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -54,6 +44,24 @@ enum RawSocket {
             answer.append(contentsOf: buffer[..<count])
         }
         return String(decoding: answer, as: UTF8.self)
+    }
+
+    /// A TCP connection to 127.0.0.1:port; the caller closes it.
+    static func connectLoopback(port: Int) throws -> Int32 {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("socket failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(socket)
+            throw TestFailure("connect to 127.0.0.1:\(port) failed")
+        }
+        return socket
     }
 
     static func port(of url: String) throws -> Int {
