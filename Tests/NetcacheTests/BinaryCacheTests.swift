@@ -94,7 +94,7 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("no release directory"), missing.stderr)
 
         try ReleaseTree.make(at: fixture.release)
-        FileManager.default.createFile(atPath: fixture.release + "/.shared", contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: fixture.release + "/.shared", contents: nil))
         let shared = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
         XCTAssertEqual(shared.status, 0)
         XCTAssertTrue(shared.output.hasPrefix("skipped: "), shared.output)

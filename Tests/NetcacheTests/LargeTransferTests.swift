@@ -28,7 +28,7 @@ final class LargeTransferTests: XCTestCase {
 
     /// Writes `size` bytes that differ block to block; returns their SHA-512.
     private func writeLargeFile(_ path: String, size: Int) throws -> String {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
         defer { try? handle.close() }
         let digest = StreamingDigest.sha512()
