@@ -19,7 +19,6 @@ public enum DirectoryArchive {
             gzip.cancel()
             throw error
         }
-        _ = try spool.finish()
         let path = temporaryDirectory + "/" + url.lastPathComponent + "-" + UUID().uuidString + ".tar.gz"
         guard link(spool.path, path) == 0 else { throw ArchiveError("cannot keep the archive of \(directory): \(String(cString: strerror(errno)))") }
         return (path, report.excluded)

@@ -81,12 +81,12 @@ public struct Publisher {
         if let gzipSpool { archives.append((md5, gzipSpool, .gzip)) }
         var published: [PublishedArchive] = []
         for archive in archives {
-            let sha512 = try archive.spool.finish()
+            let sha512 = archive.spool.finish()
             let entry = BinaryEntry(
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
                 os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
                 unpackedSize: report.unpackedSize, fileCount: report.fileCount)
-            try cache.shacache.upload(file: archive.spool.path)
+            try cache.shacache.upload(file: archive.spool.path, sha512: sha512)
             let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
         }

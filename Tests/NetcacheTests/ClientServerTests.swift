@@ -149,6 +149,24 @@ final class ClientServerTests: XCTestCase {
         XCTAssertEqual(entries.first?.info, "{\"sha512\": \"\(StreamingDigest.sha512Hex(of: [1, 2] as [UInt8]))\", \"version\": [4, 2], \"name\": \"y\", \"n\": 1.5}")
     }
 
+    func testUploadingAURLFetchesItFromItsOriginFirst() throws {
+        let config = try writeConfig()
+        let origin = Array("source tarball from its origin\n".utf8)
+        let originSHA = try shacache().upload(file: try file(origin, name: "origin"))
+        let originURL = server.shacacheURL + "/" + originSHA
+        let upload = try netcache("upload", "-c", config, "--url", originURL)
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        XCTAssertEqual(upload.output, "sha512: \(originSHA)\nkey: file-urlmd5:\(StreamingDigest.md5Hex(of: originURL))\n")
+        let fetched = try netcache("download", "-c", config, "--url", originURL)
+        XCTAssertEqual(Array(fetched.stdout), origin)
+
+        let missing = try netcache("upload", "-c", config, "--url", server.shacacheURL + "/" + String(repeating: "0", count: 128))
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("HTTP 404"), missing.stderr)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix("netcache-upload-") }
+        XCTAssertEqual(leftovers, [])
+    }
+
     func testUploadingADirectoryUploadsAGzipTarOfIt() throws {
         let config = try writeConfig()
         let tree = directory.appendingPathComponent("project")

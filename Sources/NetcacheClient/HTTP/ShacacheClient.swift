@@ -35,9 +35,11 @@ public struct ShacacheClient: Sendable {
 
     /// Uploads a file unless the server already has it; returns its SHA-512.
     @discardableResult
-    public func upload(file path: String) throws -> String {
+    /// Pass `sha512` when the caller already hashed the file while writing it: the file is
+    /// then read once, by the upload.
+    public func upload(file path: String, sha512 known: String? = nil) throws -> String {
         guard let uploadURL else { throw ConfigurationError("no upload-cache-url configured") }
-        let sha512 = try Self.sha512(ofFile: path)
+        let sha512 = try known ?? Self.sha512(ofFile: path)
         if try exists(sha512, baseURL: uploadURL) { return sha512 }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ConfigurationError("cannot open \(path)") }
         defer { try? handle.close() }
