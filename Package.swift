@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
         // Wire formats shared by client and server: Python-compatible JSON, shadir entries, SHA-512.
@@ -43,7 +44,7 @@ let package = Package(
         // The binary cache: fingerprint, pack, sign, publish; verify and expand in place.
         .target(
             name: "BinaryCache",
-            dependencies: ["NetcacheProtocol", "NetcacheClient", "CArchive", "CZstd", "CLinux"]
+            dependencies: ["NetcacheProtocol", "NetcacheClient", "CArchive", "CZstd", "CZlib", "CLinux"]
         ),
 
         // The shacache + shadir server.

@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/interop-venv.sh
-swift build -c release --scratch-path .build-release --product netcache
+swift build -c release --static-swift-stdlib --scratch-path .build-release --product netcache
 exec .venv/bin/python scripts/benchmark.py --netcache .build-release/release/netcache "$@"
