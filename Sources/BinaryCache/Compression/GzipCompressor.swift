@@ -19,10 +19,12 @@ final class GzipCompressor {
 
     private let level: Int32
     private let sink: (UnsafeRawBufferPointer) throws -> Void
-    private let workers: DispatchQueue
-    /// Blocks handed to the workers, oldest first; at most `maxInFlight` of them.
+    /// Serial queues taking blocks in turn: `workers` deflates at most at once.
+    private let workers: [DispatchQueue]
+    /// Blocks handed to the workers, oldest first; at most one more than there are
+    /// workers, so that memory stays a few blocks whatever the stream's size.
     private var inFlight: [DeflateBlock] = []
-    private let maxInFlight: Int
+    private var submitted = 0
     private var pending: [UInt8] = []
     private var dictionary: [UInt8] = []
     private var crc: UInt = crc32(0, nil, 0)
@@ -32,8 +34,7 @@ final class GzipCompressor {
     init(level: Int = 1, workers: Int = 2, sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.level = Int32(level)
         self.sink = sink
-        self.workers = DispatchQueue(label: "netcache.gzip", attributes: .concurrent)
-        maxInFlight = max(1, workers) + 1
+        self.workers = (0..<max(1, workers)).map { DispatchQueue(label: "netcache.gzip.\($0)") }
         pending.reserveCapacity(Self.blockSize)
     }
 
@@ -72,9 +73,10 @@ final class GzipCompressor {
         dictionary = Array(pending.suffix(Self.window))
         pending = []
         pending.reserveCapacity(last ? 0 : Self.blockSize)
-        workers.async { block.deflate() }
+        workers[submitted % workers.count].async { block.deflate() }
+        submitted += 1
         inFlight.append(block)
-        while inFlight.count > maxInFlight {
+        while inFlight.count > workers.count + 1 {
             try writeOldest()
         }
     }
