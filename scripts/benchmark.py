@@ -14,10 +14,12 @@ they meet the same disk conditions, and each ends with a sync, as netcache's doe
 medians, ratios, archive sizes and the netcache client's peak RSS. Run through
 scripts/benchmark.sh.
 
-Installed trees are moved aside, not deleted, until the end: on ext4 without a journal
-(this project's VMs), every file created within 30 s of many deletions scans past the
-deleted inodes (the kernel's recently_deleted()), which made each install after an rmtree
-of the previous one spend seconds in the kernel, whoever did the extracting.
+Installed trees are moved aside, not deleted, until the end, and a run starts at least
+six minutes after the previous one deleted them: on ext4 without a journal (this
+project's VMs), a file created within one to six minutes of many deletions in its block
+group makes the kernel skip past each recently deleted inode (recently_deleted() in
+fs/ext4/ialloc.c), which made each install after an rmtree spend seconds in the kernel,
+whoever did the extracting.
 """
 import argparse
 import hashlib
@@ -30,6 +32,7 @@ import tarfile
 import tempfile
 import time
 
+SETTLE = 360
 from slapos.libnetworkcache import NetworkcacheClient
 
 URL = "https://bench.example/software/release/software.cfg"
@@ -114,7 +117,15 @@ def main():
     results = {}
     rss = {}
     removed = os.path.join(work, "removed")
-    shutil.rmtree(removed, ignore_errors=True)
+    stamp = os.path.join(work, "removed.stamp")
+    if os.path.isdir(removed):
+        shutil.rmtree(removed)
+        open(stamp, "w").close()
+    if os.path.exists(stamp):
+        wait = os.path.getmtime(stamp) + SETTLE - time.time()
+        if wait > 0:
+            print("waiting %.0f s: the last run deleted its trees less than %d s ago" % (wait, SETTLE), flush=True)
+            time.sleep(wait)
     os.mkdir(removed)
 
     def set_aside(path):
@@ -185,6 +196,7 @@ def main():
         server.stop()
     slapos_server.stop()
     shutil.rmtree(removed)
+    open(stamp, "w").close()
 
     server = fresh_server()
     published = subprocess.check_output(publish, text=True)
