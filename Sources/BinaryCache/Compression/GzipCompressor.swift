@@ -134,20 +134,18 @@ private final class DeflateBlock: @unchecked Sendable {
         }
         // deflateBound covers the block; a sync flush adds an empty stored block.
         let capacity = Int(deflateBound(&stream, uLong(input.count))) + 16
-        var output = [UInt8](repeating: 0, count: capacity)
         var status = Z_OK
-        let written = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
+        let output = input.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: capacity) { target, written in
                 stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
                 stream.avail_in = uInt(source.count)
                 stream.next_out = target.baseAddress
                 stream.avail_out = uInt(target.count)
                 status = CZlib.deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-                return target.count - Int(stream.avail_out)
+                written = target.count - Int(stream.avail_out)
             }
         }
         guard status == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { throw zlibError(&stream, status) }
-        output.removeSubrange(written...)
         self.output = output
         crc = input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
     }
