@@ -1,4 +1,3 @@
-import CLinux
 import Foundation
 import NetcacheClient
 import NetcacheProtocol
@@ -84,30 +83,18 @@ public struct Installer {
     }
 
     func expand(_ entry: BinaryEntry, from cache: NetworkCache, top: String, root: String, target: String) throws {
-        var template = Array((root + "/.netcache-install-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else {
-            throw ConfigurationError("cannot create a staging directory in \(root): \(String(cString: strerror(errno)))")
-        }
-        let staging = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { try? FileManager.default.removeItem(atPath: staging) }
-        guard let realStaging = realpath(staging, nil) else { throw ConfigurationError("cannot resolve \(staging)") }
-        let stagingPath = String(cString: realStaging)
-        free(realStaging)
-
+        let staging = try StagingDirectory(in: root)
+        defer { staging.remove() }
         let download = StreamedDownload(shacache: cache.shacache, sha512: entry.sha512)
         do {
-            _ = try SafeExtractor(staging: stagingPath, top: top, owner: try ownerWhenRoot(of: root)).extract(from: download.next)
+            _ = try SafeExtractor(staging: staging, top: top, owner: try ownerWhenRoot(of: root)).extract(from: download.next)
             try download.finish()
         } catch {
             download.cancel()
             throw error
         }
-        let tree = stagingPath + "/" + top
-        guard FileManager.default.fileExists(atPath: tree) else { throw ArchiveError("the archive holds no \(top)/ directory") }
-        syncFileSystem(of: tree)
-        guard netcache_rename_noreplace(tree, target) == 0 else {
-            throw ConfigurationError("cannot move the release into \(target): \(String(cString: strerror(errno)))")
-        }
+        staging.sync()
+        try staging.move(top, to: target)
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.
@@ -116,15 +103,6 @@ public struct Installer {
         var status = stat()
         guard stat(root, &status) == 0 else { throw ConfigurationError("cannot stat \(root): \(String(cString: strerror(errno)))") }
         return (status.st_uid, status.st_gid)
-    }
-
-    /// One `syncfs` for the whole tree instead of an fsync per file: the release is on
-    /// disk before it becomes visible under its name.
-    private func syncFileSystem(of path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return sync() }
-        netcache_syncfs(descriptor)
-        close(descriptor)
     }
 }
 

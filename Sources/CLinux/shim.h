@@ -12,8 +12,14 @@
 /* renameat2 is a GNU extension Swift's Glibc module does not show. RENAME_NOREPLACE moves
    a directory into place only if nothing is there: a plain rename silently replaces an
    empty directory. */
-static inline int netcache_rename_noreplace(const char *from, const char *to) {
-    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+static inline int netcache_rename_noreplace(int from_directory, const char *from, const char *to) {
+    return renameat2(from_directory, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+/* A descriptor that only marks a place, to come back to with fchdir: it needs no read
+   permission on the directory. */
+static inline int netcache_open_path(const char *path) {
+    return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* syncfs is a GNU extension too: it flushes one file system, not every one. */

@@ -34,7 +34,11 @@ final class HostileArchiveTests: XCTestCase {
     }
 
     private func assertRefused(_ items: [Item], mentioning offending: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        try publish(try tar(items))
+        try assertRefused(try tar(items), mentioning: offending, file: file, line: line)
+    }
+
+    private func assertRefused(_ archive: [UInt8], mentioning offending: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try publish(archive)
         let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
         XCTAssertTrue(result.stderr.contains(offending), "stderr does not name \(offending): \(result.stderr)", file: file, line: line)
@@ -76,6 +80,26 @@ final class HostileArchiveTests: XCTestCase {
 
     func testRelativeHardLinkOutOfTheTreeIsRefused() throws {
         try assertRefused([.directory(fixture.md5), .hardlink(fixture.md5 + "/stolen", target: fixture.md5 + "/../../outside/decoy")], mentioning: "../../outside/decoy")
+    }
+
+    func testReleaseDirectoryAsASymlinkIsRefused() throws {
+        let outside = (decoy as NSString).deletingLastPathComponent
+        try assertRefused([.symlink(fixture.md5, target: outside)], mentioning: "\(fixture.md5) that is not a directory")
+    }
+
+    func testReleaseDirectoryAsAFileIsRefused() throws {
+        try assertRefused([.file(fixture.md5)], mentioning: "\(fixture.md5) that is not a directory")
+    }
+
+    /// GNU tar writes names as raw bytes; "caf\u{E9}" in Latin-1 is not UTF-8.
+    func testNamesThatAreNotUTF8AreRefused() throws {
+        let tree = fixture.directory.appendingPathComponent("latin1").path
+        try FileManager.default.createDirectory(atPath: tree + "/" + fixture.md5, withIntermediateDirectories: true)
+        let name = Array((tree + "/" + fixture.md5 + "/caf").utf8CString.dropLast()) + [CChar(bitPattern: 0xE9), 0]
+        XCTAssertGreaterThanOrEqual(name.withUnsafeBufferPointer { creat($0.baseAddress!, 0o644) }, 0)
+        let archive = try NetcacheTests.run(URL(fileURLWithPath: "/bin/tar"), ["-C", tree, "--format=gnu", "-cf", "-", fixture.md5])
+        XCTAssertEqual(archive.status, 0, archive.stderr)
+        try assertRefused(zstd(Array(archive.stdout)), mentioning: "not UTF-8 in archive: \(fixture.md5)/caf")
     }
 
     func testDeviceNodesAreRefused() throws {
@@ -170,6 +194,10 @@ final class HostileArchiveTests: XCTestCase {
             }
         }
         try writer.close()
+        return try zstd(tarBytes)
+    }
+
+    private func zstd(_ tarBytes: [UInt8]) throws -> [UInt8] {
         var compressed: [UInt8] = []
         let compressor = try ZstdCompressor { compressed.append(contentsOf: $0) }
         try tarBytes.withUnsafeBytes { try compressor.compress($0) }

@@ -7,13 +7,14 @@ import Foundation
 /// hard links out of the tree, devices, FIFOs, sockets, setuid and setgid bits.
 /// Symlink *targets* may be absolute: release trees have them.
 ///
-/// The staging directory is new, private and reached by its real path, so the only
-/// symlinks in it are the archive's own: tracking them here replaces libarchive's
-/// `SECURE_SYMLINKS`, which re-opens every component of every path (about twelve
-/// `openat` calls per entry, most of an install's time). Entries are written under the
-/// staging directory's real path, never relative to the working directory.
+/// The staging directory is new and private, and entries are written relative to it (it is
+/// the working directory meanwhile), so the only symlinks on their way are the archive's
+/// own: tracking them here replaces libarchive's `SECURE_SYMLINKS`, which re-opens every
+/// component of every path (about twelve `openat` calls per entry, most of an install's
+/// time). Names must be UTF-8, as `publish` writes them, so that what is checked is what
+/// is written.
 struct SafeExtractor {
-    let staging: String
+    let staging: StagingDirectory
     let top: String
     /// Who gets the files when extracting as root; `nil` keeps the extracting user.
     let owner: (uid: uid_t, gid: gid_t)?
@@ -26,6 +27,12 @@ struct SafeExtractor {
     /// `next` returns the archive's bytes chunk by chunk, `nil` at the end, and throws when
     /// the stream broke; its error ends the extraction.
     func extract(from next: @escaping () throws -> [UInt8]?) throws -> Report {
+        // libarchive applies directory modes and times when the writer closes or is freed:
+        // that too must happen inside the staging directory.
+        try staging.withWorkingDirectory { try extractHere(from: next) }
+    }
+
+    private func extractHere(from next: @escaping () throws -> [UInt8]?) throws -> Report {
         let source = ChunkSource(next: next)
         guard let reader = archive_read_new() else { throw ArchiveError("cannot allocate an archive reader") }
         defer { archive_read_free(reader) }
@@ -52,17 +59,17 @@ struct SafeExtractor {
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
                 throw source.failure ?? ArchiveError("corrupt archive", archive: reader)
             }
-            let name = try checkedName(archive_entry_pathname(entry).map { String(cString: $0) } ?? "")
+            let name = try checkedName(try utf8(archive_entry_pathname(entry)))
             try checkType(entry, name: name)
             try checkNotThroughSymlink(name, symlinks: symlinks)
             if symlinks.contains(name) { throw ArchiveError("refusing to replace symlink \(name) in archive") }
-            if let target = archive_entry_hardlink(entry).map({ String(cString: $0) }) {
-                let checked = try checkedName(target, linkOf: name)
+            if let target = archive_entry_hardlink(entry) {
+                let checked = try checkedName(try utf8(target), linkOf: name)
                 try checkNotThroughSymlink(checked, symlinks: symlinks)
-                archive_entry_set_hardlink(entry, staging + "/" + checked)
+                archive_entry_set_hardlink(entry, checked)
             }
             if archive_entry_filetype(entry) == UInt32(0o120000) { symlinks.insert(name) }
-            archive_entry_set_pathname(entry, staging + "/" + name)
+            archive_entry_set_pathname(entry, name)
             archive_entry_set_uid(entry, la_int64_t(uid))
             archive_entry_set_gid(entry, la_int64_t(gid))
             guard archive_write_header(writer, entry) >= ARCHIVE_WARN else {
@@ -91,9 +98,20 @@ struct SafeExtractor {
         return components.joined(separator: "/")
     }
 
+    private func utf8(_ raw: UnsafePointer<CChar>?) throws -> String {
+        guard let raw else { throw ArchiveError("refusing an entry without a name in archive") }
+        guard let name = String(validatingCString: raw) else {
+            throw ArchiveError("refusing a name that is not UTF-8 in archive: \(String(cString: raw))")
+        }
+        return name
+    }
+
     private func checkType(_ entry: OpaquePointer, name: String) throws {
         let type = archive_entry_filetype(entry)
         let isHardLink = archive_entry_hardlink(entry) != nil
+        if name == top, type != 0o040000 || isHardLink {
+            throw ArchiveError("refusing \(top) that is not a directory in archive")
+        }
         switch type {
         case 0o100000, 0o040000, 0o120000: break
         case 0 where isHardLink: break
