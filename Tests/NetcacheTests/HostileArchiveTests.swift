@@ -10,7 +10,7 @@ import XCTest
 /// named, nothing left on disk, the target and everything outside untouched.
 final class HostileArchiveTests: XCTestCase {
     enum Item {
-        case directory(String)
+        case directory(String, mode: UInt32 = 0o755)
         case file(String, mode: UInt32 = 0o644)
         case symlink(String, target: String)
         case hardlink(String, target: String)
@@ -134,14 +134,74 @@ final class HostileArchiveTests: XCTestCase {
         let payload: [Item] = [.directory(fixture.md5)] + (0..<40).map { .file(fixture.md5 + "/file\($0)") }
         _ = try publish(try tar(payload, fileSize: 50_000))
         let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .cutEveryResponse(after: 3_000))
+        let result = try netcache("install", "-c", try config(downloadingThrough: proxy), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(proxy.url)/shacache/"), result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+    }
+
+    /// software_root's owner renames the staging directory halfway through a root install
+    /// and puts in its place a symlink to a release directory of theirs whose `lib` leads
+    /// outside: what the install writes afterwards must still land in its own directory.
+    func testSwappingTheStagingDirectoryRedirectsNothing() throws {
+        let payload: [Item] = [.directory(fixture.md5), .directory(fixture.md5 + "/lib")] + (0..<40).map { .file(fixture.md5 + "/lib/file\($0)") }
+        _ = try publish(try tar(payload, fileSize: 50_000))
+        // The download hands the extractor 1 MiB batches: stall after the first one.
+        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .pauseEveryResponse(after: 1_300_000, seconds: 2))
+        let outside = (decoy as NSString).deletingLastPathComponent
+        let lure = fixture.directory.appendingPathComponent("lure").path
+        try FileManager.default.createDirectory(atPath: lure + "/" + fixture.md5, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: lure + "/" + fixture.md5 + "/lib", withDestinationPath: outside)
+        let root = fixture.softwareRoot, md5 = fixture.md5
+        let swapped = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { swapped.signal() }
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+                if let staging = names.first(where: { $0.hasPrefix(".netcache-install-") }),
+                    FileManager.default.fileExists(atPath: "\(root)/\(staging)/\(md5)/lib/file0") {
+                    rename("\(root)/\(staging)", "\(root)/moved-away")
+                    symlink(lure, "\(root)/\(staging)")
+                    return
+                }
+                usleep(5_000)
+            }
+        }
+        let result = try netcache("install", "-c", try config(downloadingThrough: proxy), "--software-url", fixture.softwareURL)
+        swapped.wait()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/moved-away"), "the staging directory was never swapped")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), ["decoy"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
+    }
+
+    /// Run as an ordinary user, a refused archive that made read-only and unreadable
+    /// directories is still removed entirely.
+    func testRefusedArchiveWithLockedDirectoriesLeavesNothingForAnOrdinaryUser() throws {
+        guard getuid() == 0 else { throw TestFailure("this test installs as nobody through setpriv; run the suite as root, as CI does") }
+        try publish(try tar([
+            .directory(fixture.md5), .directory(fixture.md5 + "/ro", mode: 0o555), .file(fixture.md5 + "/ro/f"),
+            .directory(fixture.md5 + "/sealed", mode: 0), .fifo(fixture.md5 + "/pipe"),
+        ]))
+        XCTAssertEqual(chown(fixture.softwareRoot, 65534, 65534), 0)
+        chmod(fixture.directory.path, 0o755)
+        let result = try NetcacheTests.run(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", Binaries.netcache.path,
+             "install", "-c", try fixture.config(), "--software-url", fixture.softwareURL],
+            environment: ["HOME": fixture.directory.path])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("refusing FIFO in archive: \(fixture.md5)/pipe"), result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+    }
+
+    private func config(downloadingThrough proxy: CuttingProxy) throws -> String {
         let config = try fixture.config(name: "proxied.cfg")
         let text = try String(contentsOfFile: config, encoding: .utf8)
             .replacingOccurrences(of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        let result = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
-        XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.contains("\(proxy.url)/shacache/"), result.stderr)
-        XCTAssertEqual(try fixture.strayEntries(), [])
+        return config
     }
 
     /// A pax tar of the items, zstd-compressed as `publish` makes them.
@@ -162,9 +222,9 @@ final class HostileArchiveTests: XCTestCase {
             let entry = ArchiveEntry()
             archive_entry_set_mtime(entry.pointer, 1_600_000_000, 0)
             switch item {
-            case .directory(let name):
+            case .directory(let name, let mode):
                 archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o040755)
+                archive_entry_set_mode(entry.pointer, 0o040000 | mode)
                 try writer.write(entry)
             case .file(let name, let mode):
                 archive_entry_set_pathname(entry.pointer, name)

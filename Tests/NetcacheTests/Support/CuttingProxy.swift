@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// A loopback TCP proxy in front of a server that misbehaves on purpose: it cuts the first
-/// download after some bytes, or refuses HEAD like servers without it.
+/// download after some bytes, stalls downloads halfway, or refuses HEAD like servers
+/// without it.
 final class CuttingProxy: @unchecked Sendable {
     enum Behaviour {
         /// Forward everything, but close the first connection after this many response bytes.
@@ -11,6 +12,8 @@ final class CuttingProxy: @unchecked Sendable {
         case cutEveryResponse(after: Int)
         /// Answer HEAD with 405; forward everything else.
         case refuseHEAD
+        /// Forward everything, but stop for a while after this many response bytes.
+        case pauseEveryResponse(after: Int, seconds: Double)
     }
 
     let url: String
@@ -74,13 +77,19 @@ final class CuttingProxy: @unchecked Sendable {
         var limit = Int.max
         if case .cutFirstResponse(let after) = behaviour, number == 1 { limit = after }
         if case .cutEveryResponse(let after) = behaviour { limit = after }
+        var pause: (at: Int, seconds: Double)?
+        if case .pauseEveryResponse(let after, let seconds) = behaviour { pause = (after, seconds) }
         var forwardedBytes = 0
         var buffer = [UInt8](repeating: 0, count: 16384)
         while forwardedBytes < limit {
-            let count = recv(upstream, &buffer, min(buffer.count, limit - forwardedBytes), 0)
+            let count = recv(upstream, &buffer, min(buffer.count, limit - forwardedBytes, (pause?.at ?? .max) - forwardedBytes), 0)
             if count <= 0 { break }
             _ = send(client, buffer, count, Int32(MSG_NOSIGNAL))
             forwardedBytes += count
+            if let stop = pause, forwardedBytes == stop.at {
+                Thread.sleep(forTimeInterval: stop.seconds)
+                pause = nil
+            }
         }
     }
 
