@@ -23,6 +23,8 @@ public struct Publisher {
 
     /// What packing left out, for the operator.
     public private(set) var excluded: [(path: String, reason: String)] = []
+    /// Files published without their setuid or setgid bit, set by `publish`.
+    public private(set) var privilegeBitsDropped: [String] = []
 
     public init(settings: BinaryCacheSettings) {
         self.settings = settings
@@ -73,6 +75,7 @@ public struct Publisher {
             throw error
         }
         excluded = report.excluded
+        privilegeBitsDropped = report.privilegeBitsDropped
 
         let machine = Fingerprint.current(softwareRoot: root)
         var archives: [(key: String, spool: SpooledArchive, format: BinaryEntry.Format)] = [

@@ -86,6 +86,28 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.release + "/bin/run"))
     }
 
+    /// Installs refuse setuid and setgid bits; a group-shared software_root gives every
+    /// directory setgid: publish drops the bits, so that such a release still installs.
+    func testSetuidAndSetgidBitsAreDroppedAndSaid() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        XCTAssertEqual(chmod(fixture.release + "/lib", 0o2775), 0)
+        XCTAssertEqual(chmod(fixture.release + "/bin/run", 0o4755), 0)
+        let config = try fixture.config()
+        let published = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        XCTAssertTrue(published.output.contains("setuid/setgid bit dropped: bin/run\n"), published.output)
+        XCTAssertFalse(published.output.contains("dropped: lib\n"), published.output)
+        try FileManager.default.removeItem(atPath: fixture.release)
+        let installed = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        var status = stat()
+        XCTAssertEqual(lstat(fixture.release + "/lib", &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o775)
+        XCTAssertEqual(lstat(fixture.release + "/bin/run", &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o755)
+    }
+
     func testSharedReleasesBlacklistedURLsAndMissingTrees() throws {
         let fixture = try BinaryCacheFixture()
         let config = try fixture.config(extra: "upload-to-binary-cache-url-blacklist =\n  https://lab.example/software/dev")

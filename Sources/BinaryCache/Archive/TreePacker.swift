@@ -5,6 +5,8 @@ import Foundation
 public struct PackReport: Sendable {
     /// Relative paths left out, each with the reason.
     public var excluded: [(path: String, reason: String)] = []
+    /// Relative paths of files packed without their setuid or setgid bit.
+    public var privilegeBitsDropped: [String] = []
     /// Entries written (directories, files, links).
     public var fileCount = 0
     /// Bytes of regular-file content.
@@ -18,6 +20,10 @@ public struct PackReport: Sendable {
 /// Secrets and what cannot be archived are left out and reported: `.netrc` files at any
 /// depth, sockets, FIFOs and devices, and anything matching an exclude pattern (fnmatch
 /// against the path below the top directory, or against the file name).
+///
+/// Setuid and setgid bits are dropped, since installs refuse them: reported for files;
+/// silently for directories, where setgid (every directory of a group-shared
+/// software_root has it) only passes the directory's group on to new files.
 struct TreePacker {
     let source: String
     let top: String
@@ -64,6 +70,10 @@ struct TreePacker {
             }
         }
 
+        if status.st_mode & (S_ISUID | S_ISGID) != 0 {
+            status.st_mode &= ~(S_ISUID | S_ISGID)
+            if kind == S_IFREG { report.privilegeBitsDropped.append(relative) }
+        }
         let entry = ArchiveEntry()
         entry.set(pathname: name, status: status, owner: ownerName, group: groupName)
         report.fileCount += 1

@@ -35,6 +35,7 @@ struct PublishCommand: ParsableCommand {
         var publisher = Publisher(settings: settings)
         let outcome = try publisher.publish(softwareURL: softwareURL)
         for (path, reason) in publisher.excluded { print("left out: \(path) (\(reason))") }
+        for path in publisher.privilegeBitsDropped { print("setuid/setgid bit dropped: \(path)") }
         switch outcome {
         case .skipped(let reason):
             print("skipped: \(reason)")
