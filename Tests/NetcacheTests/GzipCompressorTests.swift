@@ -7,7 +7,8 @@ import XCTest
 /// ordinary gzip member that every reader takes, and the same bytes every time.
 final class GzipCompressorTests: XCTestCase {
     /// Text that repeats across the 512 KiB block boundaries (so that matches reach into
-    /// the previous block's dictionary), then incompressible bytes, then text again.
+    /// the previous block's dictionary), then incompressible bytes filling at least one
+    /// whole block (deflate's worst case), then text again.
     private static let input: Data = {
         var data = Data()
         var line = 0
@@ -15,14 +16,14 @@ final class GzipCompressorTests: XCTestCase {
             data.append(Data("line \(line % 977): the quick brown fox jumps over the lazy dog\n".utf8))
             line += 1
         }
-        data.append(Interop.bytes(700_000, seed: 7))
+        data.append(Interop.bytes(1_200_000, seed: 7))
         data.append(data.prefix(600_000))
         return data
     }()
 
-    private func gzip(_ data: Data, pieces: Int, level: Int = 1) throws -> Data {
+    private func gzip(_ data: Data, pieces: Int, level: Int = 1, workers: Int = 2) throws -> Data {
         var output = Data()
-        let compressor = GzipCompressor(level: level) { output.append(contentsOf: $0) }
+        let compressor = GzipCompressor(level: level, workers: workers) { output.append(contentsOf: $0) }
         try data.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -62,11 +63,39 @@ final class GzipCompressorTests: XCTestCase {
         XCTAssertEqual(python.output, "True 0 \(Self.input.count)\n")
     }
 
-    func testSameInputGivesSameBytesHoweverItIsFed() throws {
+    func testSameInputGivesSameBytesHoweverItIsFedAndOnAnyNumberOfWorkers() throws {
         let whole = try gzip(Self.input, pieces: Self.input.count)
         XCTAssertEqual(try gzip(Self.input, pieces: 4_096), whole)
         XCTAssertEqual(try gzip(Self.input, pieces: 524_288), whole)
-        XCTAssertNotEqual(try gzip(Self.input, pieces: 4_096, level: 6), whole, "the level is applied")
+        XCTAssertEqual(try gzip(Self.input, pieces: 100_003, workers: 1), whole)
+        XCTAssertEqual(try gzip(Self.input, pieces: 100_003, workers: 4), whole)
+    }
+
+    /// Level 6 is what `upload --url DIR` uses: other bytes, smaller, the same content.
+    func testOtherLevelsAreAppliedAndReadable() throws {
+        let fast = try gzip(Self.input, pieces: 65_536)
+        let default6 = try gzip(Self.input, pieces: 65_536, level: 6)
+        XCTAssertLessThan(default6.count, fast.count)
+        let gunzipped = try gunzip(default6)
+        XCTAssertEqual(gunzipped.status, 0, gunzipped.stderr)
+        XCTAssertEqual(gunzipped.stdout, Self.input)
+    }
+
+    /// A sink that fails (a full disk) stops the stream with its error; `cancel` then
+    /// waits for the workers and returns.
+    func testASinkFailureStopsTheStream() throws {
+        struct DiskFull: Error {}
+        var written = 0
+        let compressor = GzipCompressor { bytes in
+            written += bytes.count
+            if written > 100_000 { throw DiskFull() }
+        }
+        XCTAssertThrowsError(try Self.input.withUnsafeBytes { bytes in
+            try compressor.compress(bytes)
+            try compressor.finish()
+        }) { XCTAssertTrue($0 is DiskFull, "\($0)") }
+        compressor.cancel()
+        XCTAssertLessThan(written, Self.input.count / 2, "kept writing after the failure")
     }
 
     func testEmptyAndBlockSizedInputs() throws {

@@ -86,8 +86,8 @@ final class GzipCompressor {
         block.done.wait()
         if let failure = block.failure { throw failure }
         if !started {
-            // Magic, deflate, no flags, no mtime, "fastest" when level 1, Unix.
-            let header: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 1 ? 4 : 0, 3]
+            // Magic, deflate, no flags, no mtime, "fastest" or "best" as gzip says it, Unix.
+            let header: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 1 ? 4 : level == 9 ? 2 : 0, 3]
             try header.withUnsafeBytes(sink)
             started = true
         }
@@ -145,7 +145,10 @@ private final class DeflateBlock: @unchecked Sendable {
                 written = target.count - Int(stream.avail_out)
             }
         }
-        guard status == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else { throw zlibError(&stream, status) }
+        // Room left over proves the flush was written whole: zlib says Z_OK either way.
+        guard status == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0, stream.avail_out > 0 else {
+            throw zlibError(&stream, status)
+        }
         self.output = output
         crc = input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
     }
