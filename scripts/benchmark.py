@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import tempfile
 import time
 
 SETTLE = 360
@@ -40,6 +39,8 @@ MD5 = hashlib.md5(URL.encode()).hexdigest()
 
 
 class Server:
+    started = []
+
     def __init__(self, netcache, data):
         self.process = subprocess.Popen(
             [netcache, "serve", "--listen", "127.0.0.1:0", "--data", data],
@@ -48,6 +49,7 @@ class Server:
         if not line.startswith("listening on "):
             raise SystemExit("netcache serve did not start")
         self.url = line.split()[-1]
+        Server.started.append(self)
 
     def stop(self):
         self.process.terminate()
@@ -77,18 +79,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--netcache", required=True, help="the netcache binary (a release build)")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--work", help="scratch directory (default: a new one in /var/tmp)")
+    parser.add_argument("--work", default="/var/tmp/netcache-bench",
+                        help="scratch directory, kept between runs so that the tree is copied once (default: %(default)s)")
     args = parser.parse_args()
 
-    work = args.work or tempfile.mkdtemp(prefix="netcache-bench-", dir="/var/tmp")
+    work = args.work
     root = os.path.join(work, "slapgrid")
     release = os.path.join(root, MD5)
+    moved = release + ".original"
+    if os.path.isdir(moved):  # an interrupted run: what is at release may be partial
+        shutil.rmtree(release, ignore_errors=True)
+        os.rename(moved, release)
     source = sys.base_prefix
     site_packages = os.path.join(source, "lib", "python%d.%d" % sys.version_info[:2], "site-packages")
     if not os.path.isdir(release):
         print("copying %s (without site-packages) into %s" % (source, release), flush=True)
-        shutil.copytree(source, release, symlinks=True,
+        copying = release + ".copying"
+        shutil.rmtree(copying, ignore_errors=True)
+        shutil.copytree(source, copying, symlinks=True,
                         ignore=lambda d, names: ["site-packages"] if os.path.join(d, "site-packages") == site_packages else [])
+        os.rename(copying, release)
     size = subprocess.check_output(["du", "-sb", release], text=True).split()[0]
     count = subprocess.check_output("find %s | wc -l" % release, shell=True, text=True).strip()
     print("tree: %s bytes, %s entries" % (size, count), flush=True)
@@ -167,36 +177,42 @@ def main():
         os.sync()
 
     publish = [args.netcache, "publish", "-c", config, "--software-url", URL]
-    for run in range(args.runs):
-        print("run %d" % (run + 1), flush=True)
-        for name, argv in (("publish netcache zstd", publish + ["--no-legacy"]), ("publish netcache zstd+gzip", publish)):
-            server = fresh_server()
-            record(name, *timed(argv))
-            server.stop()
-        for name, compressor in (("publish tar|zstd|curl", "zstd -T0 -3 -q"), ("publish tar|gzip -1|curl", "gzip -1")):
-            server = fresh_server()
-            record(name, timed("tar -C %s -cf - %s | %s | curl -sS -f -X POST -H 'Content-Type: application/octet-stream' -T - %s/shacache"
-                               % (root, MD5, compressor, server.url), shell=True)[0])
-            server.stop()
+    try:
+        for run in range(args.runs):
+            print("run %d" % (run + 1), flush=True)
+            for name, argv in (("publish netcache zstd", publish + ["--no-legacy"]), ("publish netcache zstd+gzip", publish)):
+                server = fresh_server()
+                record(name, *timed(argv))
+                server.stop()
+            for name, compressor in (("publish tar|zstd|curl", "zstd -T0 -3 -q"), ("publish tar|gzip -1|curl", "gzip -1")):
+                server = fresh_server()
+                record(name, timed("tar -C %s -cf - %s | %s | curl -sS -f -X POST -H 'Content-Type: application/octet-stream' -T - %s/shacache"
+                                   % (root, MD5, compressor, server.url), shell=True)[0])
+                server.stop()
 
-        server = fresh_server()
-        subprocess.check_call(publish + ["--no-legacy"], stdout=subprocess.DEVNULL)
-        moved = release + ".original"
-        os.rename(release, moved)
-        record("install netcache", *timed([args.netcache, "install", "-c", config, "--software-url", URL]))
-        set_aside(release)
-        sha = subprocess.check_output(
-            [args.netcache, "lookup", "binary-sr", "-c", config, URL, "--json"], text=True).split('"sha512": "')[1].split('"')[0]
-        record("install curl|zstd -d|tar -x", timed(
-            "curl -sS -f %s/shacache/%s | zstd -d -q | tar -C %s -xf - && sync" % (server.url, sha, root), shell=True)[0])
-        set_aside(release)
-        record("install SlapOS way", timed_python(slapos_install))
-        set_aside(release)
-        os.rename(moved, release)
-        server.stop()
-    slapos_server.stop()
-    shutil.rmtree(removed)
-    open(stamp, "w").close()
+            server = fresh_server()
+            subprocess.check_call(publish + ["--no-legacy"], stdout=subprocess.DEVNULL)
+            os.rename(release, moved)
+            record("install netcache", *timed([args.netcache, "install", "-c", config, "--software-url", URL]))
+            set_aside(release)
+            sha = subprocess.check_output(
+                [args.netcache, "lookup", "binary-sr", "-c", config, URL, "--json"], text=True).split('"sha512": "')[1].split('"')[0]
+            record("install curl|zstd -d|tar -x", timed(
+                "curl -sS -f %s/shacache/%s | zstd -d -q | tar -C %s -xf - && sync" % (server.url, sha, root), shell=True)[0])
+            set_aside(release)
+            record("install SlapOS way", timed_python(slapos_install))
+            set_aside(release)
+            os.rename(moved, release)
+            server.stop()
+    finally:
+        if os.path.isdir(moved):
+            if os.path.lexists(release):
+                set_aside(release)
+            os.rename(moved, release)
+        for server in Server.started:
+            server.stop()
+        shutil.rmtree(removed)
+        open(stamp, "w").close()
 
     server = fresh_server()
     published = subprocess.check_output(publish, text=True)
