@@ -1,5 +1,6 @@
 import Foundation
 import NetcacheProtocol
+import Synchronization
 import XCTest
 
 @testable import BinaryCache
@@ -161,8 +162,63 @@ final class OwnershipTests: XCTestCase {
 }
 
 final class PublishFailureTests: XCTestCase {
+    func testAReleaseDirectoryThatIsASymlinkIsNotPublished() throws {
+        let fixture = try BinaryCacheFixture()
+        let elsewhere = fixture.directory.appendingPathComponent("elsewhere").path
+        try ReleaseTree.make(at: elsewhere)
+        try FileManager.default.createSymbolicLink(atPath: fixture.release, withDestinationPath: elsewhere)
+        let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(fixture.release) is not a directory (a symlink?)"), result.stderr)
+        XCTAssertFalse(fixture.server.log.contains("POST /shacache"))
+    }
+
+    /// The tree's owner swaps a file for a symlink to a root-only file, over and over,
+    /// while root packs the tree: the root-only file's bytes must never be packed
+    /// (a pack may fail instead, saying the file changed).
+    func testSwappingAFileForASymlinkNeverPacksWhatTheLinkLeadsTo() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let secret = fixture.directory.appendingPathComponent("shadow").path
+        try Data("SECRET-SECRET-SECRET".utf8).write(to: URL(fileURLWithPath: secret))
+        let flip = fixture.release + "/lib/flip"
+        // Made outside the tree, so that the packer only ever meets `flip`.
+        let next = fixture.directory.appendingPathComponent("next").path
+        try Data("ordinary-file-bytes!".utf8).write(to: URL(fileURLWithPath: flip))
+        let stop = Atomic(false)
+        let flipper = Thread {
+            var asLink = true
+            while !stop.load(ordering: .relaxed) {
+                if asLink {
+                    symlink(secret, next)
+                } else {
+                    let descriptor = open(next, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+                    _ = "ordinary-file-bytes!".withCString { write(descriptor, $0, 20) }
+                    close(descriptor)
+                }
+                rename(next, flip)
+                asLink.toggle()
+            }
+        }
+        flipper.start()
+        defer { stop.store(true, ordering: .relaxed) }
+        var packed = 0
+        for _ in 0..<300 {
+            var tar = Data()
+            let packer = TreePacker(source: fixture.release, top: fixture.md5, ownerName: "root", groupName: "root", excludePatterns: [])
+            do {
+                _ = try packer.pack { tar.append(contentsOf: $0) }
+                packed += 1
+            } catch {
+                XCTAssertTrue("\(error)".contains("changed while being archived"), "\(error)")
+            }
+            XCTAssertNil(tar.range(of: Data("SECRET".utf8)), "a symlink was followed into the archive")
+        }
+        XCTAssertGreaterThan(packed, 0)
+    }
+
     /// A name that is not UTF-8 cannot be archived: publish stops with a one-line error
-    /// naming it (and the gzip thread, still open, is shut down cleanly), uploading nothing.
+    /// naming it (and the gzip workers, still busy, are waited for), uploading nothing.
     func testAPackingFailureIsAnErrorNotACrash() throws {
         let fixture = try BinaryCacheFixture()
         try ReleaseTree.make(at: fixture.release)

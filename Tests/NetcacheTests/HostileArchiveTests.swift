@@ -231,7 +231,9 @@ final class HostileArchiveTests: XCTestCase {
                 archive_entry_set_mode(entry.pointer, 0o100000 | mode)
                 archive_entry_set_size(entry.pointer, la_int64_t(fileSize))
                 try writer.write(entry)
-                _ = try writer.writeContents(of: content, expectedSize: fileSize, buffer: &buffer)
+                let descriptor = open(content, O_RDONLY | O_CLOEXEC)
+                defer { close(descriptor) }
+                _ = try writer.writeContents(of: descriptor, path: content, expectedSize: fileSize, buffer: &buffer)
             case .symlink(let name, let target):
                 archive_entry_set_pathname(entry.pointer, name)
                 archive_entry_set_mode(entry.pointer, 0o120777)

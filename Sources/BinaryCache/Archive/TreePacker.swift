@@ -34,12 +34,17 @@ struct TreePacker {
     /// Streams the tar to `sink` in the order libarchive produces it.
     func pack(into sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> PackReport {
         let writer = try TarStreamWriter(sink: sink)
+        var walk = Walk()
+        try visit(relative: "", in: AT_FDCWD, named: Array(source.utf8CString), writer: writer, walk: &walk)
+        try writer.close()
+        return walk.report
+    }
+
+    /// What a walk through the tree carries along.
+    private struct Walk {
         var report = PackReport()
         var hardLinks: [HardLinkKey: String] = [:]
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        try visit(relative: "", writer: writer, report: &report, hardLinks: &hardLinks, buffer: &buffer)
-        try writer.close()
-        return report
     }
 
     private struct HardLinkKey: Hashable {
@@ -47,61 +52,103 @@ struct TreePacker {
         let inode: UInt64
     }
 
-    private func visit(relative: String, writer: TarStreamWriter, report: inout PackReport, hardLinks: inout [HardLinkKey: String], buffer: inout [UInt8]) throws {
+    /// Packs the entry `named` in the open directory `parent`. Everything is opened
+    /// relative to its parent's descriptor and without following symlinks, and checked to
+    /// be what was examined: the tree's owner may be changing it while root publishes, and
+    /// must not get a symlink to a root-only file followed into a published archive.
+    private func visit(relative: String, in parent: Int32, named entryName: [CChar], writer: TarStreamWriter, walk: inout Walk) throws {
         let path = relative.isEmpty ? source : source + "/" + relative
         var status = stat()
-        guard lstat(path, &status) == 0 else { throw ArchiveError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        guard fstatat(parent, entryName, &status, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw ArchiveError("cannot stat \(path): \(String(cString: strerror(errno)))")
+        }
         let name = relative.isEmpty ? top : top + "/" + relative
         let kind = status.st_mode & S_IFMT
 
-        if !relative.isEmpty {
+        if relative.isEmpty {
+            guard kind == S_IFDIR else { throw ArchiveError("\(path) is not a directory (a symlink?): publish archives the release directory itself") }
+        } else {
             let base = (relative as NSString).lastPathComponent
             if base == ".netrc" {
-                report.excluded.append((relative, "credentials (.netrc)"))
+                walk.report.excluded.append((relative, "credentials (.netrc)"))
                 return
             }
             if let pattern = excludePatterns.first(where: { fnmatch($0, relative, 0) == 0 || fnmatch($0, base, 0) == 0 }) {
-                report.excluded.append((relative, "matches \(pattern)"))
+                walk.report.excluded.append((relative, "matches \(pattern)"))
                 return
             }
             if kind != S_IFREG && kind != S_IFDIR && kind != S_IFLNK {
-                report.excluded.append((relative, kind == S_IFSOCK ? "socket" : kind == S_IFIFO ? "FIFO" : "device file"))
+                walk.report.excluded.append((relative, kind == S_IFSOCK ? "socket" : kind == S_IFIFO ? "FIFO" : "device file"))
                 return
             }
         }
 
         if status.st_mode & (S_ISUID | S_ISGID) != 0 {
             status.st_mode &= ~(S_ISUID | S_ISGID)
-            if kind == S_IFREG { report.privilegeBitsDropped.append(relative) }
+            if kind == S_IFREG { walk.report.privilegeBitsDropped.append(relative) }
         }
         let entry = ArchiveEntry()
         entry.set(pathname: name, status: status, owner: ownerName, group: groupName)
-        report.fileCount += 1
+        walk.report.fileCount += 1
         switch kind {
         case S_IFDIR:
+            let directory = try open(entryName, in: parent, flags: O_DIRECTORY, as: status, path: path)
+            defer { close(directory) }
             try writer.write(entry)
-            let children = try FileManager.default.contentsOfDirectory(atPath: path).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for child in children {
-                try visit(relative: relative.isEmpty ? child : relative + "/" + child, writer: writer, report: &report, hardLinks: &hardLinks, buffer: &buffer)
+            let children = try directoryEntries(of: directory).map { raw in
+                try raw.withUnsafeBufferPointer { pointer in
+                    guard let child = String(validatingCString: pointer.baseAddress!) else {
+                        throw ArchiveError("cannot archive \(path)/\(String(cString: pointer.baseAddress!)): the name is not UTF-8")
+                    }
+                    return (raw, child)
+                }
+            }
+            for (raw, child) in children.sorted(by: { $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) }) {
+                try visit(relative: relative.isEmpty ? child : relative + "/" + child, in: directory, named: raw, writer: writer, walk: &walk)
             }
         case S_IFLNK:
             var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink(path, &target, target.count - 1)
-            guard length >= 0 else { throw ArchiveError("cannot read link \(path): \(String(cString: strerror(errno)))") }
-            entry.setSymlink(String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            let length = readlinkat(parent, entryName, &target, target.count - 1)
+            guard length >= 0 else {
+                throw ArchiveError(errno == EINVAL ? "\(path) changed while being archived" : "cannot read link \(path): \(String(cString: strerror(errno)))")
+            }
+            target[length] = 0
+            guard let text = target.withUnsafeBufferPointer({ String(validatingCString: $0.baseAddress!) }) else {
+                throw ArchiveError("cannot archive \(path): its link target is not UTF-8")
+            }
+            entry.setSymlink(text)
             try writer.write(entry)
         default:
             let key = HardLinkKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
-            if status.st_nlink > 1, let first = hardLinks[key] {
+            if status.st_nlink > 1, let first = walk.hardLinks[key] {
                 entry.setHardlink(first)
                 try writer.write(entry)
                 return
             }
-            if status.st_nlink > 1 { hardLinks[key] = name }
+            let file = try open(entryName, in: parent, flags: 0, as: status, path: path)
+            defer { close(file) }
+            if status.st_nlink > 1 { walk.hardLinks[key] = name }
             entry.setSize(Int(status.st_size))
             try writer.write(entry)
-            report.unpackedSize += try writer.writeContents(of: path, expectedSize: Int(status.st_size), buffer: &buffer)
+            walk.report.unpackedSize += try writer.writeContents(of: file, path: path, expectedSize: Int(status.st_size), buffer: &walk.buffer)
         }
+    }
+
+    /// Opens an entry without following a symlink, and checks it is still the file that
+    /// was examined.
+    private func open(_ entryName: [CChar], in parent: Int32, flags: Int32, as examined: stat, path: String) throws -> Int32 {
+        let descriptor = openat(parent, entryName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags)
+        guard descriptor >= 0 else {
+            // A symlink, or no longer a directory, where the examined entry was.
+            let replaced = errno == ELOOP || errno == ENOTDIR
+            throw ArchiveError(replaced ? "\(path) changed while being archived" : "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_dev == examined.st_dev, status.st_ino == examined.st_ino else {
+            close(descriptor)
+            throw ArchiveError("\(path) changed while being archived")
+        }
+        return descriptor
     }
 }
 
@@ -172,11 +219,8 @@ final class TarStreamWriter {
         }
     }
 
-    /// Streams a file's bytes; fails if the file changed size while being packed.
-    func writeContents(of path: String, expectedSize: Int, buffer: inout [UInt8]) throws -> Int {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ArchiveError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { Foundation.close(descriptor) }
+    /// Streams an open file's bytes; fails if the file changed size while being packed.
+    func writeContents(of descriptor: Int32, path: String, expectedSize: Int, buffer: inout [UInt8]) throws -> Int {
         var total = 0
         while true {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }

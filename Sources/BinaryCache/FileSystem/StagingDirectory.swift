@@ -73,7 +73,7 @@ final class StagingDirectory {
 
     private func removeContents(of directory: Int32) {
         fchmod(directory, S_IRWXU)
-        for name in names(in: directory) {
+        for name in (try? directoryEntries(of: directory)) ?? [] {
             if unlinkat(directory, name, 0) == 0 || errno != EISDIR { continue }
             fchmodat(directory, name, S_IRWXU, 0)
             let child = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -82,25 +82,5 @@ final class StagingDirectory {
             close(child)
             unlinkat(directory, name, AT_REMOVEDIR)
         }
-    }
-
-    /// The entries of a directory as raw bytes: names need not be UTF-8.
-    private func names(in directory: Int32) -> [[CChar]] {
-        let copy = dup(directory)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            if copy >= 0 { close(copy) }
-            return []
-        }
-        defer { closedir(stream) }
-        rewinddir(stream)
-        var names: [[CChar]] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
-                Array(bytes.bindMemory(to: CChar.self).prefix { $0 != 0 }) + [0]
-            }
-            if name == [46, 0] || name == [46, 46, 0] { continue }
-            names.append(name)
-        }
-        return names
     }
 }
