@@ -173,30 +173,33 @@ final class PublishFailureTests: XCTestCase {
         XCTAssertFalse(fixture.server.log.contains("POST /shacache"))
     }
 
-    /// The tree's owner swaps a file for a symlink to a root-only file, over and over,
-    /// while root packs the tree: the root-only file's bytes must never be packed
-    /// (a pack may fail instead, saying the file changed).
-    func testSwappingAFileForASymlinkNeverPacksWhatTheLinkLeadsTo() throws {
+    /// The tree's owner swaps files for symlinks to a root-only file, over and over, while
+    /// root packs the tree: the root-only file's bytes must never be packed (a pack may
+    /// fail instead, saying a file changed). Many files widen the race: an lstat-then-open
+    /// packer lost it about twice in a hundred packs here.
+    func testSwappingFilesForSymlinksNeverPacksWhatTheLinksLeadTo() throws {
         let fixture = try BinaryCacheFixture()
         try ReleaseTree.make(at: fixture.release)
         let secret = fixture.directory.appendingPathComponent("shadow").path
         try Data("SECRET-SECRET-SECRET".utf8).write(to: URL(fileURLWithPath: secret))
-        let flip = fixture.release + "/lib/flip"
-        // Made outside the tree, so that the packer only ever meets `flip`.
+        let flips = (0..<200).map { fixture.release + "/lib/flip\($0)" }
+        for flip in flips { try Data("ordinary-file-bytes!".utf8).write(to: URL(fileURLWithPath: flip)) }
+        // Made outside the tree, so that the packer only ever meets the flips.
         let next = fixture.directory.appendingPathComponent("next").path
-        try Data("ordinary-file-bytes!".utf8).write(to: URL(fileURLWithPath: flip))
         let stop = Atomic(false)
         let flipper = Thread {
             var asLink = true
             while !stop.load(ordering: .relaxed) {
-                if asLink {
-                    symlink(secret, next)
-                } else {
-                    let descriptor = open(next, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
-                    _ = "ordinary-file-bytes!".withCString { write(descriptor, $0, 20) }
-                    close(descriptor)
+                for flip in flips {
+                    if asLink {
+                        symlink(secret, next)
+                    } else {
+                        let descriptor = open(next, O_CREAT | O_WRONLY | O_TRUNC, 0o644)
+                        _ = "ordinary-file-bytes!".withCString { write(descriptor, $0, 20) }
+                        close(descriptor)
+                    }
+                    rename(next, flip)
                 }
-                rename(next, flip)
                 asLink.toggle()
             }
         }
