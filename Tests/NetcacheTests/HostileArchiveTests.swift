@@ -186,9 +186,12 @@ final class HostileArchiveTests: XCTestCase {
         ]))
         XCTAssertEqual(chown(fixture.softwareRoot, 65534, 65534), 0)
         chmod(fixture.directory.path, 0o755)
+        // A copy nobody can run wherever the checkout is (under /root, say).
+        let binary = fixture.directory.appendingPathComponent("netcache").path
+        try FileManager.default.copyItem(atPath: Binaries.netcache.path, toPath: binary)
         let result = try NetcacheTests.run(
             URL(fileURLWithPath: "/usr/bin/setpriv"),
-            ["--reuid=65534", "--regid=65534", "--clear-groups", Binaries.netcache.path,
+            ["--reuid=65534", "--regid=65534", "--clear-groups", binary,
              "install", "-c", try fixture.config(), "--software-url", fixture.softwareURL],
             environment: ["HOME": fixture.directory.path])
         XCTAssertEqual(result.status, 1, result.stderr)
