@@ -57,9 +57,9 @@ public struct Publisher {
         }
 
         let owner = try Self.ownerNames(of: root)
-        let zstdSpool = try SpooledArchive(directory: root, name: "zstd")
+        let zstdSpool = try SpooledArchive(directory: root)
         let zstd = try ZstdCompressor(sink: zstdSpool.write)
-        let gzipSpool = settings.legacy ? try SpooledArchive(directory: root, name: "gzip") : nil
+        let gzipSpool = settings.legacy ? try SpooledArchive(directory: root) : nil
         let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
         let packer = TreePacker(source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns)
         let report: PackReport
@@ -89,7 +89,7 @@ public struct Publisher {
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
                 os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
                 unpackedSize: report.unpackedSize, fileCount: report.fileCount)
-            try cache.shacache.upload(file: archive.spool.path, sha512: sha512)
+            try cache.shacache.upload(descriptor: archive.spool.descriptor, size: archive.spool.size, sha512: sha512)
             let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
         }

@@ -22,6 +22,12 @@ static inline int netcache_open_path(const char *path) {
     return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* An unnamed file in a directory, on the same file system: O_TMPFILE is a macro built of
+   two flags, which Swift does not import. */
+static inline int netcache_open_unnamed(const char *directory) {
+    return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 /* syncfs is a GNU extension too: it flushes one file system, not every one. */
 static inline int netcache_syncfs(int descriptor) {
     return syncfs(descriptor);

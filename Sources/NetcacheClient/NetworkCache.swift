@@ -54,6 +54,13 @@ public struct NetworkCache: Sendable {
         return sha512
     }
 
+    /// Uploads an open file the caller hashed and, when a key is given, indexes it.
+    public func upload(descriptor: Int32, size: Int, sha512: String, key: String?, metadata: JSONObject) throws {
+        if key != nil && metadata.members.isEmpty { throw ConfigurationError("metadata should not be empty") }
+        try shacache.upload(descriptor: descriptor, size: size, sha512: sha512)
+        if let key { try index(key: key, sha512: sha512, metadata: metadata) }
+    }
+
     /// The entries of `key` whose signature verifies (every entry when the trust list is
     /// empty, as upstream), whose `info` is a JSON object with a `sha512` string, in order.
     public func select(key: String) throws -> [JSONObject] {

@@ -96,7 +96,7 @@ final class CurlEasy {
             let size: Int
             switch request.body {
             case .bytes(let bytes): size = bytes.count
-            case .file(_, let fileSize): size = fileSize
+            case .descriptor(_, let fileSize): size = fileSize
             case nil: size = 0
             }
             netcache_curl_setopt_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size))
@@ -115,7 +115,6 @@ private final class TransferState {
     init(onBody: @escaping (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool, body: HTTPRequest.Body?) {
         self.onBody = onBody
         self.body = body
-        if case .file(let handle, _) = body { try? handle.seek(toOffset: 0) }
     }
 
     func header(_ line: String) {
@@ -139,9 +138,11 @@ private final class TransferState {
             }
             bytesOffset += count
             return count
-        case .file(let handle, _):
-            let count = Foundation.read(handle.fileDescriptor, buffer.baseAddress, buffer.count)
-            return count < 0 ? Int(CURL_READFUNC_ABORT) : count
+        case .descriptor(let descriptor, let size):
+            let count = pread(descriptor, buffer.baseAddress, min(buffer.count, size - bytesOffset), off_t(bytesOffset))
+            if count < 0 { return Int(CURL_READFUNC_ABORT) }
+            bytesOffset += count
+            return count
         case nil:
             return 0
         }

@@ -18,8 +18,9 @@ public struct TLSSettings: Sendable, Equatable {
 struct HTTPRequest {
     enum Body {
         case bytes([UInt8])
-        /// Streamed from an open file, from its start, `size` bytes.
-        case file(FileHandle, size: Int)
+        /// Streamed from an open file, `size` bytes from its start, read with `pread` so
+        /// that the descriptor's offset does not matter (a retry starts over).
+        case descriptor(Int32, size: Int)
     }
 
     var method: String

@@ -35,18 +35,25 @@ public struct ShacacheClient: Sendable {
 
     /// Uploads a file unless the server already has it; returns its SHA-512.
     @discardableResult
-    /// Pass `sha512` when the caller already hashed the file while writing it: the file is
-    /// then read once, by the upload.
-    public func upload(file path: String, sha512 known: String? = nil) throws -> String {
-        guard let uploadURL else { throw ConfigurationError("no upload-cache-url configured") }
-        let sha512 = try known ?? Self.sha512(ofFile: path)
-        if try exists(sha512, baseURL: uploadURL) { return sha512 }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ConfigurationError("cannot open \(path)") }
-        defer { try? handle.close() }
-        let size = Int(try handle.seekToEnd())
-        try post(HTTPRequest(method: "POST", url: uploadURL, headers: ["Content-Type: application/octet-stream"],
-                             body: .file(handle, size: size), tls: tls, stallTimeout: 3600), expecting: sha512)
+    public func upload(file path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ConfigurationError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw ConfigurationError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let sha512 = try Self.sha512(of: descriptor, path: path)
+        try upload(descriptor: descriptor, size: Int(status.st_size), sha512: sha512)
         return sha512
+    }
+
+    /// Uploads `size` bytes from the start of an open file whose SHA-512 the caller knows
+    /// (it hashed them while writing), unless the server already has them. Nothing is
+    /// opened by name: the descriptor is what was written.
+    public func upload(descriptor: Int32, size: Int, sha512: String) throws {
+        guard let uploadURL else { throw ConfigurationError("no upload-cache-url configured") }
+        if try exists(sha512, baseURL: uploadURL) { return }
+        try post(HTTPRequest(method: "POST", url: uploadURL, headers: ["Content-Type: application/octet-stream"],
+                             body: .descriptor(descriptor, size: size), tls: tls, stallTimeout: 3600), expecting: sha512)
     }
 
     /// POSTs with retries, then insists on `201` and the hex SHA-512 as the whole body,
@@ -115,13 +122,11 @@ public struct ShacacheClient: Sendable {
         }
     }
 
-    static func sha512(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ConfigurationError("cannot open \(path)") }
-        defer { try? handle.close() }
+    private static func sha512(of descriptor: Int32, path: String) throws -> String {
         let digest = StreamingDigest.sha512()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let count = buffer.withUnsafeMutableBytes { Foundation.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 { throw ConfigurationError("cannot read \(path): \(String(cString: strerror(errno)))") }
             if count == 0 { break }
             buffer.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }

@@ -42,35 +42,37 @@ struct UploadCommand: ParsableCommand {
 
     func run() throws {
         let cache = try client.networkCache()
-        var temporary: URL?
-        defer { temporary.map { try? FileManager.default.removeItem(at: $0) } }
-        let path: String
+        let index = try entryToFile()
+        let key = index?.key
+        let metadata = index?.metadata ?? JSONObject()
+        let sha512: String
         if let file {
-            path = file
+            sha512 = try cache.upload(file: file, key: key, metadata: metadata)
+        } else if let archive = try archiveIfDirectory(url!) {
+            sha512 = archive.finish()
+            try cache.upload(descriptor: archive.descriptor, size: archive.size, sha512: sha512, key: key, metadata: metadata)
         } else {
-            let url = url!
-            temporary = try fetchToTemporaryFile(url)
-            path = temporary!.path
+            let fetched = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-upload-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: fetched) }
+            try URLFetcher.fetch(url!, to: fetched.path)
+            sha512 = try cache.upload(file: fetched.path, key: key, metadata: metadata)
         }
-        guard url != nil || key != nil else {
-            printFlushed("sha512: \(try cache.upload(file: path, key: nil, metadata: JSONObject()))")
-            return
-        }
+        printFlushed("sha512: \(sha512)")
+        if let key { printFlushed("key: \(key)") }
+    }
+
+    /// The key and metadata to index the data under; `nil` for `--file` alone, which only
+    /// stores it.
+    private func entryToFile() throws -> (key: String, metadata: JSONObject)? {
+        guard url != nil || key != nil else { return nil }
         var fields = try loadMetadata()
         for pair in self.fields {
             guard let equal = pair.firstIndex(of: "=") else { throw ValidationError("metadata '\(pair)' is not KEY=VALUE") }
             fields[String(pair[..<equal])] = .string(String(pair[pair.index(after: equal)...]))
         }
-        let indexKey: String
-        if let key {
-            indexKey = key
-        } else {
-            if fields["url"] == nil { fields["url"] = .string(url!) }
-            indexKey = urlKey(url!)
-        }
-        let sha512 = try cache.upload(file: path, key: indexKey, metadata: fields)
-        printFlushed("sha512: \(sha512)")
-        printFlushed("key: \(indexKey)")
+        if let key { return (key, fields) }
+        if fields["url"] == nil { fields["url"] = .string(url!) }
+        return (urlKey(url!), fields)
     }
 
     private func loadMetadata() throws -> JSONObject {
@@ -85,17 +87,13 @@ struct UploadCommand: ParsableCommand {
         return object
     }
 
-    /// The data behind `--url`, fetched to a temporary file first, as upstream does; a
-    /// local directory is archived (gzip tar of the directory, as upstream's `archive`).
-    private func fetchToTemporaryFile(_ url: String) throws -> URL {
+    /// A local directory behind `--url` is uploaded as a gzip tar of it, as upstream's
+    /// `archive` does; anything else is fetched from its origin.
+    private func archiveIfDirectory(_ url: String) throws -> SpooledArchive? {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url, isDirectory: &isDirectory), isDirectory.boolValue {
-            let archive = try DirectoryArchive.gzipTar(of: url, in: FileManager.default.temporaryDirectory.path)
-            for (path, reason) in archive.excluded { printWarning("left out of the archive: \(path) (\(reason))") }
-            return URL(fileURLWithPath: archive.path)
-        }
-        let destination = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-upload-\(UUID().uuidString)")
-        try URLFetcher.fetch(url, to: destination.path)
-        return destination
+        guard FileManager.default.fileExists(atPath: url, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        let archive = try DirectoryArchive.gzipTar(of: url, in: FileManager.default.temporaryDirectory.path)
+        for (path, reason) in archive.excluded { printWarning("left out of the archive: \(path) (\(reason))") }
+        return archive.spool
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+/// Publish as root while software_root's owner (here `nobody`) keeps putting symlinks to a
+/// root-only secret in place of every new name that appears in software_root: whatever
+/// root spools or uploads, it must never be the secret, and no root file may be written.
+final class PublishAsRootTests: XCTestCase {
+    func testSymlinksSwappedOverNewNamesInSoftwareRootReachNothing() throws {
+        guard getuid() == 0 else { throw TestFailure("this test publishes as root against a process running as nobody; run the suite as root, as CI does") }
+        let fixture = try BinaryCacheFixture()
+        defer { fixture.server.stop() }
+        try ReleaseTree.make(at: fixture.release)
+        // Enough to compress for a while: the spool files exist meanwhile.
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        let noise = (0..<(24 << 20)).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        try Data(noise).write(to: URL(fileURLWithPath: fixture.release + "/lib/large.bin"))
+        let secret = fixture.directory.appendingPathComponent("secret.key").path
+        let secretBytes = Data("-----BEGIN PRIVATE KEY----- root only -----END PRIVATE KEY-----\n".utf8)
+        try secretBytes.write(to: URL(fileURLWithPath: secret))
+        chmod(secret, 0o600)
+        let keyBefore = try Data(contentsOf: URL(fileURLWithPath: fixture.keyFile))
+        chmod(fixture.directory.path, 0o755)
+        XCTAssertEqual(try NetcacheTests.run(URL(fileURLWithPath: "/bin/chown"), ["-R", "65534:65534", fixture.softwareRoot]).status, 0)
+
+        let swapper = Process()
+        swapper.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        swapper.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", Self.swapLoop,
+                             "swapper", fixture.softwareRoot, secret, fixture.md5]
+        try swapper.run()
+        defer {
+            try? Data().write(to: URL(fileURLWithPath: fixture.softwareRoot + "/stop"))
+            swapper.waitUntilExit()
+        }
+        let started = Date()
+        while !FileManager.default.fileExists(atPath: fixture.softwareRoot + "/started") && Date().timeIntervalSince(started) < 10 {
+            usleep(10_000)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.softwareRoot + "/started"), "the swapper did not start")
+
+        let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.output.split(separator: "\n").filter { $0.hasPrefix("published: ") }.count, 2, result.output)
+
+        let secretSHA512 = StreamingDigest.sha512Hex(of: Array(secretBytes))
+        XCTAssertFalse(fixture.server.storedBlobs().contains { $0.hasSuffix(secretSHA512) }, "root uploaded the secret")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: secret)), secretBytes)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: fixture.keyFile)), keyBefore)
+        XCTAssertEqual(Set(try fixture.strayEntries(besides: [fixture.md5])), ["started"])
+    }
+
+    /// Runs as nobody: replaces every name in software_root but the release, its own
+    /// markers and its scratch link with a symlink to the secret, until told to stop (or
+    /// for a minute at most).
+    private static let swapLoop = #"""
+        root=$1 secret=$2 release=$3
+        end=$(( $(date +%s) + 60 ))
+        : > "$root/started"
+        while [ ! -e "$root/stop" ] && [ "$(date +%s)" -lt "$end" ]; do
+          for path in "$root"/* "$root"/.[!.]*; do
+            case ${path##*/} in
+              "$release"|started|stop|.swap|'*'|'.[!.]*') continue ;;
+            esac
+            ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" 2>/dev/null
+          done
+        done
+        rm -f "$root/.swap"
+        """#
+}
