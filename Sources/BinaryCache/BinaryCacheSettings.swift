@@ -14,6 +14,10 @@ public struct BinaryCacheSettings: Sendable {
     /// Whether publish also makes the gzip archive under the legacy key that unmodified
     /// SlapOS nodes read (`binary-cache-legacy-format = false` turns it off).
     public var legacy: Bool
+    /// How long a binary-cache lookup or download may wait (`binary-cache-connect-timeout`,
+    /// `binary-cache-low-speed-time`): a dead cache must cost seconds, since the node
+    /// builds instead.
+    public var timeouts = TransferTimeouts(connect: 5, lowSpeedLimit: 1024, lowSpeedTime: 15)
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
@@ -41,6 +45,25 @@ public struct BinaryCacheSettings: Sendable {
             default: throw ConfigurationError("binary-cache-legacy-format: expected true or false, got '\(legacy)'")
             }
         }
+        timeouts.connect = try Self.seconds("binary-cache-connect-timeout", in: file) ?? timeouts.connect
+        timeouts.lowSpeedTime = try Self.seconds("binary-cache-low-speed-time", in: file) ?? timeouts.lowSpeedTime
+    }
+
+    /// The binary cache's endpoints, with the trust list, key and timeouts.
+    public func downloadCache() throws -> NetworkCache {
+        try NetworkCache(
+            configuration: network,
+            cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
+            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL),
+            timeouts: timeouts)
+    }
+
+    private static func seconds(_ key: String, in file: INIFile) throws -> Int? {
+        guard let text = file.value(key, in: "networkcache"), !text.isEmpty else { return nil }
+        guard let seconds = Int(text.trimmingCharacters(in: .whitespaces)), seconds > 0 else {
+            throw ConfigurationError("\(key): expected a whole number of seconds, got '\(text)'")
+        }
+        return seconds
     }
 
     /// slapos.core's `human2bytes`: "1000M", "1 Gi", "0.5kilo", "12345".

@@ -2,10 +2,14 @@ import Foundation
 import NetcacheClient
 import NetcacheProtocol
 
-/// Installs a release from the binary cache: picks the first trusted, compatible entry,
-/// streams download → SHA-512 check → decompression → safe extraction into a staging
-/// directory beside the target, and moves it into place only when the hash matched and
-/// extraction finished. On any failure nothing is left behind and the target is untouched.
+/// Installs a release from the binary cache: tries the trusted, compatible entries of the
+/// release in turn (netcache's first), each streamed download → SHA-512 check →
+/// decompression → safe extraction into a staging directory beside the target, moved into
+/// place only when the hash matched and the tree is on disk. On any failure nothing is
+/// left behind and the target is untouched.
+///
+/// A cache that cannot be reached, or that lost the blob, never stops a build: the caller
+/// builds instead (`BuildIt`).
 public struct Installer {
     public let settings: BinaryCacheSettings
 
@@ -38,12 +42,9 @@ public struct Installer {
 
     private func installUnforced(softwareURL: String) throws -> Installed {
         let md5 = BinaryEntry.legacyKey(softwareURL: softwareURL)
-        let root = settings.softwareRoot
-        let target = root + "/" + md5
+        let target = settings.softwareRoot + "/" + md5
         let network = settings.network
-        if FileManager.default.fileExists(atPath: target) || (try? FileManager.default.destinationOfSymbolicLink(atPath: target)) != nil {
-            throw BuildIt(description: "\(target) already exists")
-        }
+        try checkAbsent(target)
         let blacklist = network.downloadFromBinaryCacheURLBlacklist + network.binaryCacheURLBlacklist
         if let prefix = blacklist.first(where: { softwareURL.hasPrefix($0) }) {
             throw BuildIt(description: "\(softwareURL) is blacklisted for binary-cache downloads (\(prefix))")
@@ -51,57 +52,105 @@ public struct Installer {
         guard network.downloadBinaryCacheURL != nil, network.downloadBinaryDirURL != nil else {
             throw BuildIt(description: "binary cache not configured (download-binary-cache-url, download-binary-dir-url)")
         }
-        let lookup = try Lookup(settings: settings)
-        guard !lookup.cache.trust.isEmpty else {
+        let cache = try settings.downloadCache()
+        let lookup = Lookup(settings: settings, cache: cache)
+        guard !lookup.trustsNothing else {
             throw BuildIt(description: "signature-certificate-list is empty: nothing in the binary cache is trusted")
         }
-        let candidates = try lookup.entries(softwareURL: softwareURL)
-        guard let chosen = candidates.first(where: { $0.verified && $0.compatibility.isCompatible }) else {
-            let reasons = candidates.map { candidate -> String in
-                if !candidate.verified { return "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12)): signature not trusted" }
-                if case .incompatible(let why) = candidate.compatibility { return "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12)): \(why)" }
-                return ""
-            }
+        let candidates: [Lookup.Candidate]
+        do {
+            candidates = try lookup.entries(md5: md5)
+        } catch let error as HTTPClientError {
+            throw BuildIt(description: "binary cache unreachable: \(error)")
+        }
+        let installable = candidates.filter(\.installable)
+        guard !installable.isEmpty else {
+            let reasons = candidates.map { "\($0.entry.format.rawValue) entry \($0.entry.sha512.prefix(12)): \($0.refusal ?? "")" }
             let detail = reasons.isEmpty ? "no entry" : reasons.joined(separator: "; ")
             throw BuildIt(description: "nothing trusted and compatible in the binary cache for \(softwareURL): \(detail)")
         }
+
+        let root = try SoftwareRoot(path: settings.softwareRoot)
+        let lock = try root.lock(release: md5)
+        defer { withExtendedLifetime(lock) {} }
+        // Another install may have finished while this one waited.
+        try checkAbsent(target)
+        root.removeLeftovers()
+
         var warnings: [String] = []
-        if case .compatible(let warning?) = chosen.compatibility { warnings.append(warning) }
-        try checkFreeSpace(root: root, needed: chosen.entry.unpackedSize ?? 0)
-        try expand(chosen.entry, from: lookup.cache, top: md5, root: root, target: target)
-        return Installed(key: chosen.key, entry: chosen.entry, path: target, warnings: warnings)
+        var unavailable: [String] = []
+        var corrupt: (any Error)?
+        for (index, candidate) in installable.enumerated() {
+            if index > 0 { warnings.append("trying the next entry") }
+            let name = "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12))"
+            do {
+                try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
+                try expand(candidate.entry, from: cache.shacache, top: md5, root: root, target: target)
+                if case .compatible(let warning?) = candidate.compatibility { warnings.append(warning) }
+                return Installed(key: candidate.key, entry: candidate.entry, path: target, warnings: warnings)
+            } catch let error as HTTPClientError where error.kind != .invalidResponse {
+                unavailable.append("\(name): \(error)")
+            } catch let error as HTTPClientError {
+                corrupt = corrupt ?? error
+                warnings.append("\(name): \(error)")
+            } catch let error as StreamedDownload.SignedSizeExceeded {
+                corrupt = corrupt ?? error
+                warnings.append("\(name): \(error)")
+            }
+        }
+        if let corrupt { throw corrupt }
+        throw BuildIt(description: "binary cache unavailable: \(unavailable.joined(separator: "; "))")
     }
 
-    private func checkFreeSpace(root: String, needed: Int) throws {
+    private func checkAbsent(_ target: String) throws {
+        var status = stat()
+        if lstat(target, &status) == 0 { throw BuildIt(description: "\(target) already exists") }
+    }
+
+    private func checkFreeSpace(root: SoftwareRoot, needed: Int) throws {
         var info = statvfs()
-        guard statvfs(root, &info) == 0 else { throw ConfigurationError("cannot stat file system of \(root): \(String(cString: strerror(errno)))") }
+        guard fstatvfs(root.descriptor, &info) == 0 else { throw ConfigurationError("cannot stat file system of \(root.path): \(String(cString: strerror(errno)))") }
         let available = Int(info.f_bavail) * Int(info.f_frsize)
         let required = max(needed, settings.minimumFreeSpace)
         guard available >= required else {
-            throw ConfigurationError("not enough space in \(root): \(available >> 20) MiB available, \(required >> 20) MiB required (unpacked size, software_min_free_space)")
+            throw ConfigurationError("not enough space in \(root.path): \(available >> 20) MiB available, \(required >> 20) MiB required (unpacked size, software_min_free_space)")
         }
     }
 
-    func expand(_ entry: BinaryEntry, from cache: NetworkCache, top: String, root: String, target: String) throws {
-        let staging = try StagingDirectory(in: root)
+    /// Expands one entry into place. Throws the download's error when the blob was not what
+    /// the entry signed, even if extraction failed first: a corrupt archive can look
+    /// hostile, and only a verified one's faults are its own.
+    func expand(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws {
+        let staging = try root.makeStagingDirectory()
         defer { staging.remove() }
-        let download = StreamedDownload(shacache: cache.shacache, sha512: entry.sha512)
-        do {
-            _ = try SafeExtractor(staging: staging, top: top, owner: try ownerWhenRoot(of: root)).extract(from: download.next)
+        let download = StreamedDownload(shacache: shacache, sha512: entry.sha512, size: entry.size)
+        // Entries that sign their sizes are bounded by them; the others by the free space.
+        let budget = ExtractionBudget(
+            entries: entry.fileCount, bytes: entry.unpackedSize,
+            freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
+        var extractor = SafeExtractor(staging: staging, top: top, owner: try ownerWhenRoot(of: root), budget: budget)
+        try Interruption.stoppable(stop: download.interrupt) {
+            do {
+                try extractor.extract(from: download.next)
+            } catch {
+                if (try? Interruption.check()) == nil {
+                    download.cancel()
+                    try Interruption.check()
+                }
+                try download.finish()
+                throw error
+            }
             try download.finish()
-        } catch {
-            download.cancel()
-            throw error
+            try Interruption.check()
         }
-        staging.sync()
         try staging.move(top, to: target)
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.
-    private func ownerWhenRoot(of root: String) throws -> (uid: uid_t, gid: gid_t)? {
+    private func ownerWhenRoot(of root: SoftwareRoot) throws -> (uid: uid_t, gid: gid_t)? {
         guard getuid() == 0 else { return nil }
         var status = stat()
-        guard stat(root, &status) == 0 else { throw ConfigurationError("cannot stat \(root): \(String(cString: strerror(errno)))") }
+        guard fstat(root.descriptor, &status) == 0 else { throw ConfigurationError("cannot stat \(root.path): \(String(cString: strerror(errno)))") }
         return (status.st_uid, status.st_gid)
     }
 }

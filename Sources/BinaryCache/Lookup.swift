@@ -6,26 +6,43 @@ import NetcacheProtocol
 /// verifies and whether it suits this machine; netcache's own entries first.
 public struct Lookup {
     public let settings: BinaryCacheSettings
-    let cache: NetworkCache
+    private let cache: NetworkCache
 
     public struct Candidate {
         public let key: String
         public let entry: BinaryEntry
         public let verified: Bool
+        /// Whether the entry's `software_url` is the release it is filed under: a validly
+        /// signed entry of another release, filed again under this key, must not install.
+        public let namesRelease: Bool
         public let compatibility: Compatibility
+
+        public var installable: Bool { verified && namesRelease && compatibility.isCompatible }
+
+        /// Why it cannot be installed here; `nil` when it can.
+        public var refusal: String? {
+            if !verified { return "signature not trusted" }
+            if !namesRelease { return "filed for another release: \(entry.softwareURL)" }
+            if case .incompatible(let why) = compatibility { return why }
+            return nil
+        }
     }
 
     public init(settings: BinaryCacheSettings) throws {
+        try self.init(settings: settings, cache: settings.downloadCache())
+    }
+
+    /// Looks up through `cache`, which the caller goes on using to download.
+    init(settings: BinaryCacheSettings, cache: NetworkCache) {
         self.settings = settings
-        let network = settings.network
-        cache = try NetworkCache(
-            configuration: network,
-            cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
-            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL))
+        self.cache = cache
     }
 
     /// Skipped certificates of the trust list, for the operator.
     public var skippedCertificates: [String] { cache.trust.skipped }
+
+    /// Whether the trust list is empty: then nothing in the cache can be installed.
+    public var trustsNothing: Bool { cache.trust.isEmpty }
 
     public func entries(softwareURL: String) throws -> [Candidate] {
         try entries(md5: BinaryEntry.legacyKey(softwareURL: softwareURL))
@@ -40,6 +57,7 @@ public struct Lookup {
                 candidates.append(Candidate(
                     key: key, entry: entry,
                     verified: cache.trust.verifies(info: raw.info, signature: raw.signature),
+                    namesRelease: BinaryEntry.legacyKey(softwareURL: entry.softwareURL) == md5,
                     compatibility: Compatibility(entry: entry, machine: machine)))
             }
         }

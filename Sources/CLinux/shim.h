@@ -16,21 +16,14 @@ static inline int netcache_rename_noreplace(int from_directory, const char *from
     return renameat2(from_directory, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
-/* A descriptor that only marks a place, to come back to with fchdir: it needs no read
-   permission on the directory. */
-static inline int netcache_open_path(const char *path) {
-    return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-}
-
 /* An unnamed file in a directory, on the same file system: O_TMPFILE is a macro built of
    two flags, which Swift does not import. */
 static inline int netcache_open_unnamed(const char *directory) {
     return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
-/* syncfs is a GNU extension too: it flushes one file system, not every one. */
-static inline int netcache_syncfs(int descriptor) {
-    return syncfs(descriptor);
-}
+/* O_PATH is a GNU flag too: a descriptor that only marks a directory to work relative
+   to, opened without needing read permission on it. */
+static const int netcache_o_path = O_PATH;
 
 #endif

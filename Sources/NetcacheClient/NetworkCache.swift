@@ -18,10 +18,17 @@ public struct NetworkCache: Sendable {
     }
 
     /// Any pair of endpoints (the binary cache has its own), with the configuration's
-    /// key, trust list and TLS settings.
-    public init(configuration: NetworkCacheConfiguration, cacheURLs: (download: String?, upload: String?), dirURLs: (download: String?, upload: String?)) throws {
-        shacache = ShacacheClient(downloadURL: cacheURLs.download, uploadURL: cacheURLs.upload, tls: configuration.shacacheTLS)
-        shadir = ShadirClient(downloadURL: dirURLs.download, uploadURL: dirURLs.upload, tls: configuration.shadirTLS)
+    /// key, trust list and TLS settings; `timeouts` for lookups and downloads.
+    public init(
+        configuration: NetworkCacheConfiguration, cacheURLs: (download: String?, upload: String?),
+        dirURLs: (download: String?, upload: String?), timeouts: TransferTimeouts = .downloads
+    ) throws {
+        var shacache = ShacacheClient(downloadURL: cacheURLs.download, uploadURL: cacheURLs.upload, tls: configuration.shacacheTLS)
+        shacache.timeouts = timeouts
+        self.shacache = shacache
+        var shadir = ShadirClient(downloadURL: dirURLs.download, uploadURL: dirURLs.upload, tls: configuration.shadirTLS)
+        shadir.timeouts = timeouts
+        self.shadir = shadir
         trust = CertificateList(pem: configuration.signatureCertificateList)
         signingKey = try configuration.signaturePrivateKeyFile.map { try SigningKey(pemFile: $0) }
         // Upstream refuses this: every entry uploaded would be unverifiable on download.

@@ -136,8 +136,8 @@ final class PublishInstallTests: XCTestCase {
 extension Installer {
     /// Expands one chosen entry, as `install` does after choosing it.
     func expandForTest(_ entry: BinaryEntry, md5: String) throws {
-        let lookup = try Lookup(settings: settings)
-        try expand(entry, from: lookup.cache, top: md5, root: settings.softwareRoot, target: settings.softwareRoot + "/" + md5)
+        let root = try SoftwareRoot(path: settings.softwareRoot)
+        try expand(entry, from: try settings.downloadCache().shacache, top: md5, root: root, target: settings.softwareRoot + "/" + md5)
     }
 }
 

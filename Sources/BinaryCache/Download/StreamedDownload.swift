@@ -4,17 +4,32 @@ import NetcacheClient
 /// A blob downloaded on its own thread into a bounded queue: the extractor pulls chunks
 /// while the next ones arrive, and learns at the end whether the SHA-512 matched.
 final class StreamedDownload: @unchecked Sendable {
+    /// The blob grew past the size its signed entry gives: it is not the signed archive,
+    /// and is cut off there rather than read to its end.
+    struct SignedSizeExceeded: Error, CustomStringConvertible {
+        let url: String
+        let size: Int
+
+        var description: String { "GET \(url): more than the \(size) bytes its entry signed (size)" }
+    }
+
     private let queue = ByteQueue(capacity: 8)
     private let done = DispatchSemaphore(value: 0)
 
-    init(shacache: ShacacheClient, sha512: String) {
+    /// `size`: the signed size of the blob, when the entry gives one.
+    init(shacache: ShacacheClient, sha512: String, size: Int?) {
         let queue = queue
         let done = done
         Thread.detachNewThread {
             var batch: [UInt8] = []
             batch.reserveCapacity(1 << 20)
+            var received = 0
             do {
                 try shacache.download(sha512) { bytes in
+                    received += bytes.count
+                    if let size, received > size {
+                        throw SignedSizeExceeded(url: redactedURL(shacache.blobURL(sha512)), size: size)
+                    }
                     batch.append(contentsOf: bytes)
                     if batch.count >= 1 << 20 {
                         guard queue.push(batch) else { throw ArchiveError("extraction stopped") }
@@ -35,10 +50,16 @@ final class StreamedDownload: @unchecked Sendable {
     }
 
     /// Reads what the archive did not need (padding, trailers) to the end, where the
-    /// download's checksum is known: only then does the extracted tree count.
+    /// download's checksum is known: only then does the extracted tree count. Throws the
+    /// download's own failure.
     func finish() throws {
+        defer { done.wait() }
         while try queue.pop() != nil {}
-        done.wait()
+    }
+
+    /// Wakes the extractor wherever it waits for bytes: it then stops.
+    func interrupt() {
+        queue.abandon(ArchiveError("interrupted"))
     }
 
     func cancel() {

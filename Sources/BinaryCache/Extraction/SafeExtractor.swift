@@ -4,35 +4,25 @@ import Foundation
 /// Expands a release archive (gzip or zstd tar, detected) below a staging directory,
 /// refusing anything a hostile archive could use to write elsewhere or to plant
 /// privileges: absolute names, `..`, entries outside `<top>/`, writes through a symlink,
-/// hard links out of the tree, devices, FIFOs, sockets, setuid and setgid bits.
-/// Symlink *targets* may be absolute: release trees have them.
+/// hard links out of the tree, two entries for one path, devices, FIFOs, sockets, setuid
+/// and setgid bits. Symlink *targets* may be absolute: release trees have them.
 ///
-/// The staging directory is new and private, and entries are written relative to it (it is
-/// the working directory meanwhile), so the only symlinks on their way are the archive's
-/// own: tracking them here replaces libarchive's `SECURE_SYMLINKS`, which re-opens every
-/// component of every path (about twelve `openat` calls per entry, most of an install's
-/// time). Names must be UTF-8, as `publish` writes them, so that what is checked is what
-/// is written.
+/// libarchive only reads; `TreeWriter` writes, relative to the staging directory's
+/// descriptor, so the process's working directory plays no part. The only symlinks on the
+/// way are the archive's own, tracked here. Names must be UTF-8, as `publish` writes them,
+/// so that what is checked is what is written. The `budget` bounds what the archive may
+/// take while it is expanded.
 struct SafeExtractor {
     let staging: StagingDirectory
     let top: String
     /// Who gets the files when extracting as root; `nil` keeps the extracting user.
     let owner: (uid: uid_t, gid: gid_t)?
-
-    struct Report {
-        var entries = 0
-        var bytes = 0
-    }
+    var budget: ExtractionBudget
 
     /// `next` returns the archive's bytes chunk by chunk, `nil` at the end, and throws when
-    /// the stream broke; its error ends the extraction.
-    func extract(from next: @escaping () throws -> [UInt8]?) throws -> Report {
-        // libarchive applies directory modes and times when the writer closes or is freed:
-        // that too must happen inside the staging directory.
-        try staging.withWorkingDirectory { try extractHere(from: next) }
-    }
-
-    private func extractHere(from next: @escaping () throws -> [UInt8]?) throws -> Report {
+    /// the stream broke; its error ends the extraction. When this returns, the tree is
+    /// complete and on disk.
+    mutating func extract(from next: @escaping () throws -> [UInt8]?) throws {
         let source = ChunkSource(next: next)
         guard let reader = archive_read_new() else { throw ArchiveError("cannot allocate an archive reader") }
         defer { archive_read_free(reader) }
@@ -43,17 +33,23 @@ struct SafeExtractor {
         guard archive_read_open(reader, context, nil, readChunk, nil) == ARCHIVE_OK else {
             throw source.failure ?? ArchiveError("cannot read the archive", archive: reader)
         }
-        guard let writer = archive_write_disk_new() else { throw ArchiveError("cannot allocate a disk writer") }
-        defer { archive_write_free(writer) }
-        var flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT
-        if owner != nil { flags |= ARCHIVE_EXTRACT_OWNER }
-        archive_write_disk_set_options(writer, flags)
-        let (uid, gid) = owner ?? (getuid(), getgid())
+        let writer = TreeWriter(base: staging.descriptor, owner: owner)
+        do {
+            try extractEntries(from: reader, source: source, into: writer)
+            try writer.finish()
+        } catch {
+            writer.cancel()
+            throw error
+        }
+    }
 
-        var report = Report()
+    private mutating func extractEntries(from reader: OpaquePointer, source: ChunkSource, into writer: TreeWriter) throws {
+        var seen = Set<String>()
         var symlinks = Set<String>()
+        var directories: Set<String> = [""]
         var entry: OpaquePointer?
         while true {
+            try Interruption.check()
             let status = archive_read_next_header(reader, &entry)
             if status == ARCHIVE_EOF { break }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
@@ -63,26 +59,39 @@ struct SafeExtractor {
             try checkType(entry, name: name)
             try checkNotThroughSymlink(name, symlinks: symlinks)
             if symlinks.contains(name) { throw ArchiveError("refusing to replace symlink \(name) in archive") }
+            guard seen.insert(name).inserted else { throw ArchiveError("refusing a second entry for \(name) in archive") }
+            let path = name.split(separator: "/").map(String.init)
+            guard directories.contains(path.dropLast().joined(separator: "/")) else {
+                throw ArchiveError("refusing \(name): its directory comes later in the archive, or not at all")
+            }
+            try budget.admitEntry(name)
+            let mtime = timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: archive_entry_mtime_nsec(entry))
+            let mode = mode_t(archive_entry_perm(entry)) & 0o1777
             if let target = archive_entry_hardlink(entry) {
                 let checked = try checkedName(try utf8(target), linkOf: name)
                 try checkNotThroughSymlink(checked, symlinks: symlinks)
-                archive_entry_set_hardlink(entry, checked)
+                try writer.makeHardLink(path, to: checked.split(separator: "/").map(String.init))
+                continue
             }
-            if archive_entry_filetype(entry) == UInt32(0o120000) { symlinks.insert(name) }
-            archive_entry_set_pathname(entry, name)
-            archive_entry_set_uid(entry, la_int64_t(uid))
-            archive_entry_set_gid(entry, la_int64_t(gid))
-            guard archive_write_header(writer, entry) >= ARCHIVE_WARN else {
-                throw ArchiveError("cannot extract \(name)", archive: writer)
+            switch archive_entry_filetype(entry) {
+            case 0o040000:
+                try writer.makeDirectory(path, mode: mode, mtime: mtime)
+                directories.insert(name)
+            case 0o120000:
+                guard let target = archive_entry_symlink(entry) else { throw ArchiveError("refusing symlink \(name) without a target in archive") }
+                try writer.makeSymlink(path, target: String(cString: target), mtime: mtime)
+                symlinks.insert(name)
+            default:
+                var file = try writer.createFile(path)
+                do {
+                    try copyData(from: reader, to: &file, writer: writer, name: name, source: source)
+                } catch {
+                    writer.abandon(file)
+                    throw error
+                }
+                try writer.finishFile(file, size: Int(archive_entry_size(entry)), mode: mode, mtime: mtime)
             }
-            report.bytes += try copyData(from: reader, to: writer, name: name, source: source)
-            guard archive_write_finish_entry(writer) >= ARCHIVE_WARN else {
-                throw ArchiveError("cannot extract \(name)", archive: writer)
-            }
-            report.entries += 1
         }
-        guard archive_write_close(writer) == ARCHIVE_OK else { throw ArchiveError("cannot finish extraction", archive: writer) }
-        return report
     }
 
     /// A relative name inside `<top>/`, without `.` or `..` components.
@@ -134,19 +143,18 @@ struct SafeExtractor {
         }
     }
 
-    private func copyData(from reader: OpaquePointer, to writer: OpaquePointer, name: String, source: ChunkSource) throws -> Int {
-        var total = 0
+    private mutating func copyData(from reader: OpaquePointer, to file: inout TreeWriter.OpenFile, writer: TreeWriter, name: String, source: ChunkSource) throws {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
         while true {
             let status = archive_read_data_block(reader, &block, &size, &offset)
-            if status == ARCHIVE_EOF { return total }
-            guard status >= ARCHIVE_WARN else { throw source.failure ?? ArchiveError("cannot read \(name)", archive: reader) }
-            guard archive_write_data_block(writer, block, size, offset) >= ARCHIVE_WARN else {
-                throw ArchiveError("cannot write \(name)", archive: writer)
-            }
-            total += size
+            if status == ARCHIVE_EOF { return }
+            guard status == ARCHIVE_OK else { throw source.failure ?? ArchiveError("cannot read \(name)", archive: reader) }
+            guard size > 0, let block else { continue }
+            try Interruption.check()
+            try budget.admit(bytes: size, of: name, on: staging.descriptor)
+            try writer.write(UnsafeRawBufferPointer(start: block, count: size), at: Int(offset), to: &file)
         }
     }
 }

@@ -7,46 +7,33 @@ import NetcacheClient
 ///
 /// software_root belongs to the node's software user, who may rename anything in it while
 /// root installs. So after creation nothing is looked up through software_root by name
-/// again: extraction runs with this directory as the working directory, and the finished
-/// tree is moved and the leftovers removed relative to the descriptor.
+/// again: entries are written, the finished tree is moved and the leftovers removed
+/// relative to the descriptor.
+///
+/// The descriptor also holds a lock, so that a later run can tell the directory of a live
+/// process from one a killed process left.
 final class StagingDirectory {
+    static let prefix = ".netcache-install-"
+
     /// Where it was created, for messages.
     let path: String
-    private let descriptor: Int32
+    let descriptor: Int32
 
     init(in root: String) throws {
-        var template = Array((root + "/.netcache-install-XXXXXX").utf8CString)
+        var template = Array((root + "/" + Self.prefix + "XXXXXX").utf8CString)
         guard mkdtemp(&template) != nil else {
             throw ConfigurationError("cannot create a staging directory in \(root): \(String(cString: strerror(errno)))")
         }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         var status = stat()
-        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 == 0 else {
+        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 == 0,
+            flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        else {
             if descriptor >= 0 { close(descriptor) }
             throw ConfigurationError("the staging directory \(path) was replaced as it was created")
         }
         self.descriptor = descriptor
-    }
-
-    /// Runs `body` with this directory as the process's working directory, so that the
-    /// relative names `body` writes resolve from the directory itself, wherever it is
-    /// renamed meanwhile. The working directory is restored afterwards.
-    func withWorkingDirectory<T>(_ body: () throws -> T) throws -> T {
-        let previous = netcache_open_path(".")
-        guard previous >= 0 else { throw ArchiveError("cannot note the working directory: \(String(cString: strerror(errno)))") }
-        defer {
-            fchdir(previous)
-            close(previous)
-        }
-        guard fchdir(descriptor) == 0 else { throw ArchiveError("cannot enter \(path): \(String(cString: strerror(errno)))") }
-        return try body()
-    }
-
-    /// Flushes the file system holding the tree: one `syncfs` instead of an fsync per file,
-    /// so that the release is on disk before it becomes visible under its name.
-    func sync() {
-        netcache_syncfs(descriptor)
     }
 
     /// Moves the directory `name` to `target`, only if nothing is there yet.
@@ -64,14 +51,28 @@ final class StagingDirectory {
     /// permission (an archive may ask for that) are opened up first, since only root
     /// could remove through them.
     func remove() {
-        removeContents(of: descriptor)
-        close(descriptor)
+        Self.removeContents(of: descriptor)
         // If someone renamed it, this removes nothing of ours: what is left at the new
         // name is an empty directory.
         rmdir(path)
+        close(descriptor)
     }
 
-    private func removeContents(of directory: Int32) {
+    /// Removes the staging directory `name` of `root` if it is netcache's and no live
+    /// process holds it.
+    static func removeIfStale(_ name: String, in root: Int32) {
+        let descriptor = openat(root, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 == 0,
+            flock(descriptor, LOCK_EX | LOCK_NB) == 0
+        else { return }
+        removeContents(of: descriptor)
+        unlinkat(root, name, AT_REMOVEDIR)
+    }
+
+    private static func removeContents(of directory: Int32) {
         fchmod(directory, S_IRWXU)
         for name in (try? directoryEntries(of: directory)) ?? [] {
             if unlinkat(directory, name, 0) == 0 || errno != EISDIR { continue }

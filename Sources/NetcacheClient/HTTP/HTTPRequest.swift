@@ -28,10 +28,7 @@ struct HTTPRequest {
     var headers: [String] = []
     var body: Body?
     var tls = TLSSettings()
-    /// Seconds to connect, and seconds without a byte moving before giving up
-    /// (the Python client: 60 on downloads, 3600 on uploads).
-    var connectTimeout = 60
-    var stallTimeout = 60
+    var timeouts = TransferTimeouts.downloads
     /// Ask for the bytes from this offset on (`Range: bytes=N-`).
     var resumeFrom = 0
     /// Origins redirect; caches do not.

@@ -10,6 +10,8 @@ public struct ShacacheClient: Sendable {
     public var retry = UploadRetry()
     /// Reconnections allowed while downloading one blob.
     public var resumeAttempts = 5
+    /// For existence checks and downloads; uploads wait as `TransferTimeouts.uploads` says.
+    public var timeouts = TransferTimeouts.downloads
 
     public init(downloadURL: String?, uploadURL: String?, tls: TLSSettings) {
         self.downloadURL = downloadURL
@@ -21,14 +23,19 @@ public struct ShacacheClient: Sendable {
         base.trimmingSuffix("/") + "/" + sha512
     }
 
+    /// Where `download` gets the blob.
+    public func blobURL(_ sha512: String) -> String {
+        blobURL(downloadURL ?? "", sha512)
+    }
+
     /// Whether the blob is stored: HEAD, or for servers that refuse HEAD a GET dropped
     /// after its head. Any 2xx means stored, as upstream.
     public func exists(_ sha512: String, baseURL: String) throws(HTTPClientError) -> Bool {
         let url = blobURL(baseURL, sha512)
         let curl = CurlEasy()
-        var head = try curl.perform(HTTPRequest(method: "HEAD", url: url, tls: tls)) { _, _ in true }
+        var head = try curl.perform(HTTPRequest(method: "HEAD", url: url, tls: tls, timeouts: timeouts)) { _, _ in true }
         if head.status == 405 || head.status == 501 {
-            head = try curl.perform(HTTPRequest(method: "GET", url: url, tls: tls)) { _, _ in false }
+            head = try curl.perform(HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts)) { _, _ in false }
         }
         return (200..<300).contains(head.status)
     }
@@ -53,7 +60,7 @@ public struct ShacacheClient: Sendable {
         guard let uploadURL else { throw ConfigurationError("no upload-cache-url configured") }
         if try exists(sha512, baseURL: uploadURL) { return }
         try post(HTTPRequest(method: "POST", url: uploadURL, headers: ["Content-Type: application/octet-stream"],
-                             body: .descriptor(descriptor, size: size), tls: tls, stallTimeout: 3600), expecting: sha512)
+                             body: .descriptor(descriptor, size: size), tls: tls, timeouts: .uploads), expecting: sha512)
     }
 
     /// POSTs with retries, then insists on `201` and the hex SHA-512 as the whole body,
@@ -87,7 +94,7 @@ public struct ShacacheClient: Sendable {
         while true {
             let start = position
             let expectedStatus = start == 0 ? 200 : 206
-            let request = HTTPRequest(method: "GET", url: url, tls: tls, resumeFrom: start)
+            let request = HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts, resumeFrom: start)
             let result = Result { () throws(HTTPClientError) -> HTTPResponseHead in
                 try CurlEasy().perform(request) { head, bytes in
                     guard head.status == expectedStatus else { return false }

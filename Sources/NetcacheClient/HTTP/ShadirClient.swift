@@ -7,6 +7,8 @@ public struct ShadirClient: Sendable {
     public let uploadURL: String?
     public let tls: TLSSettings
     public var retry = UploadRetry()
+    /// For lookups; uploads wait as `TransferTimeouts.uploads` says.
+    public var timeouts = TransferTimeouts.downloads
 
     public init(downloadURL: String?, uploadURL: String?, tls: TLSSettings) {
         self.downloadURL = downloadURL
@@ -25,7 +27,7 @@ public struct ShadirClient: Sendable {
         guard let downloadURL else { throw ConfigurationError("no download-dir-url configured") }
         let url = keyURL(downloadURL, key)
         var body: [UInt8] = []
-        let head = try CurlEasy().perform(HTTPRequest(method: "GET", url: url, tls: tls)) { _, chunk in
+        let head = try CurlEasy().perform(HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts)) { _, chunk in
             body.append(contentsOf: chunk)
             return body.count < 256 << 20
         }
@@ -45,7 +47,7 @@ public struct ShadirClient: Sendable {
         guard let uploadURL else { throw ConfigurationError("no upload-dir-url configured") }
         let request = HTTPRequest(
             method: "PUT", url: keyURL(uploadURL, key), headers: ["Content-Type: application/json"],
-            body: .bytes(Array(entry.body.utf8)), tls: tls, stallTimeout: 3600)
+            body: .bytes(Array(entry.body.utf8)), tls: tls, timeouts: .uploads)
         try retry.run { () throws(HTTPClientError) in
             var answer: [UInt8] = []
             let head = try CurlEasy().perform(request) { _, chunk in
