@@ -1,4 +1,5 @@
 import ArgumentParser
+import BinaryCache
 import Foundation
 
 @main
@@ -20,6 +21,9 @@ struct Netcache: AsyncParsableCommand {
     /// sets one runs in the "C" locale and cannot archive non-ASCII names.
     static func main() async {
         setlocale(LC_CTYPE, "C.UTF-8")
+        // A file-size limit (ulimit -f) must fail the write that crosses it, which is then
+        // reported and cleaned up, instead of killing the process halfway.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -27,6 +31,9 @@ struct Netcache: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let interrupted as Interruption.Interrupted {
+            FileHandle.standardError.write(Data("netcache: \(interrupted)\n".utf8))
+            Foundation.exit(interrupted.exitStatus)
         } catch {
             exit(withError: error)
         }

@@ -122,7 +122,7 @@ final class HostileArchiveTests: XCTestCase {
         let sha512 = try publish(try tar([.directory(fixture.md5), .file(fixture.md5 + "/a")]))
         let stored = fixture.server.dataDirectory.appendingPathComponent("shacache/\(sha512.prefix(2))/\(sha512)")
         var bytes = try Data(contentsOf: stored)
-        bytes.append(contentsOf: [0, 0, 0, 0])
+        bytes[bytes.count / 2] ^= 0x55
         try bytes.write(to: stored)
         let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 1, result.stderr)
@@ -130,13 +130,30 @@ final class HostileArchiveTests: XCTestCase {
         XCTAssertEqual(try fixture.strayEntries(), [])
     }
 
-    func testTruncatedDownloadIsRefusedAndNothingIsKept() throws {
+    /// A blob longer than its entry's signed size is cut off there, not read to its end.
+    func testABlobLongerThanItsSignedSizeIsRefused() throws {
+        let sha512 = try publish(try tar([.directory(fixture.md5), .file(fixture.md5 + "/a")]))
+        let stored = fixture.server.dataDirectory.appendingPathComponent("shacache/\(sha512.prefix(2))/\(sha512)")
+        var bytes = try Data(contentsOf: stored)
+        bytes.append(Data(count: 1 << 20))
+        try bytes.write(to: stored)
+        let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("more than the \(bytes.count - (1 << 20)) bytes its entry signed (size)"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+    }
+
+    /// A download that keeps being cut is an outage, not a fault of the release: build it.
+    func testTruncatedDownloadBuildsAndKeepsNothing() throws {
         let payload: [Item] = [.directory(fixture.md5)] + (0..<40).map { .file(fixture.md5 + "/file\($0)") }
         _ = try publish(try tar(payload, fileSize: 50_000))
         let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .cutEveryResponse(after: 3_000))
         let result = try netcache("install", "-c", try config(downloadingThrough: proxy), "--software-url", fixture.softwareURL)
-        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("netcache: build it: binary cache unavailable: "), result.stderr)
         XCTAssertTrue(result.stderr.contains("\(proxy.url)/shacache/"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         XCTAssertEqual(try fixture.strayEntries(), [])
     }
 
