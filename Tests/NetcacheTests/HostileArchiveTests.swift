@@ -9,14 +9,7 @@ import XCTest
 /// Archives built to attack the installer: each must be refused with the offending path
 /// named, nothing left on disk, the target and everything outside untouched.
 final class HostileArchiveTests: XCTestCase {
-    enum Item {
-        case directory(String, mode: UInt32 = 0o755)
-        case file(String, mode: UInt32 = 0o644)
-        case symlink(String, target: String)
-        case hardlink(String, target: String)
-        case device(String)
-        case fifo(String)
-    }
+    typealias Item = BinaryCacheFixture.Item
 
     var fixture: BinaryCacheFixture!
     var decoy: String!
@@ -224,59 +217,8 @@ final class HostileArchiveTests: XCTestCase {
         return config
     }
 
-    /// A pax tar of the items, zstd-compressed as `publish` makes them.
     private func tar(_ items: [Item], fileSize: Int = 5) throws -> [UInt8] {
-        let content = fixture.directory.appendingPathComponent("content-\(fileSize)").path
-        var state: UInt64 = 0x2545F4914F6CDD1D
-        let noise = (0..<fileSize).map { _ -> UInt8 in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
-        try Data(noise).write(to: URL(fileURLWithPath: content))
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var tarBytes: [UInt8] = []
-        let writer = try TarStreamWriter { tarBytes.append(contentsOf: $0) }
-        for item in items {
-            let entry = ArchiveEntry()
-            archive_entry_set_mtime(entry.pointer, 1_600_000_000, 0)
-            switch item {
-            case .directory(let name, let mode):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o040000 | mode)
-                try writer.write(entry)
-            case .file(let name, let mode):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o100000 | mode)
-                archive_entry_set_size(entry.pointer, la_int64_t(fileSize))
-                try writer.write(entry)
-                let descriptor = open(content, O_RDONLY | O_CLOEXEC)
-                defer { close(descriptor) }
-                _ = try writer.writeContents(of: descriptor, path: content, expectedSize: fileSize, buffer: &buffer)
-            case .symlink(let name, let target):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o120777)
-                archive_entry_set_symlink(entry.pointer, target)
-                try writer.write(entry)
-            case .hardlink(let name, let target):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o100644)
-                archive_entry_set_hardlink(entry.pointer, target)
-                try writer.write(entry)
-            case .device(let name):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o020644)
-                archive_entry_set_rdev(entry.pointer, 0x103)
-                try writer.write(entry)
-            case .fifo(let name):
-                archive_entry_set_pathname(entry.pointer, name)
-                archive_entry_set_mode(entry.pointer, 0o010644)
-                try writer.write(entry)
-            }
-        }
-        try writer.close()
-        return try zstd(tarBytes)
+        try fixture.archive(items, fileSize: fileSize)
     }
 
     private func zstd(_ tarBytes: [UInt8]) throws -> [UInt8] {
@@ -287,22 +229,8 @@ final class HostileArchiveTests: XCTestCase {
         return compressed
     }
 
-    /// Uploads the archive and files a signed, compatible entry for it; returns its SHA-512.
     @discardableResult
     private func publish(_ archive: [UInt8]) throws -> String {
-        let path = fixture.directory.appendingPathComponent("archive-\(UUID().uuidString)").path
-        try Data(archive).write(to: URL(fileURLWithPath: path))
-        let settings = try BinaryCacheSettings(file: INIFile(contentsOf: try fixture.config()))
-        let network = settings.network
-        let cache = try NetworkCache(
-            configuration: network, cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
-            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL))
-        let sha512 = try cache.shacache.upload(file: path)
-        let machine = Fingerprint.current(softwareRoot: fixture.softwareRoot)
-        let entry = BinaryEntry(
-            sha512: sha512, softwareURL: fixture.softwareURL, softwareRoot: fixture.softwareRoot, multiarch: machine.multiarch,
-            os: machine.os.tuple, libc: machine.libc, format: .zstd, size: archive.count, unpackedSize: nil, fileCount: nil)
-        try cache.index(key: BinaryEntry.netcacheKey(softwareURL: fixture.softwareURL), sha512: sha512, metadata: entry.metadata)
-        return sha512
+        try fixture.publishArchive(archive)
     }
 }
