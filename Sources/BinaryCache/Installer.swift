@@ -12,6 +12,9 @@ import NetcacheProtocol
 /// builds instead (`BuildIt`).
 public struct Installer {
     public let settings: BinaryCacheSettings
+    /// Whether an error installing a URL that is not forced means "build it" too, as in
+    /// slapgrid, which builds whatever went wrong with the cache.
+    public var buildOnError = false
 
     /// Why there is nothing to install: the caller builds the release instead (exit 3).
     public struct BuildIt: Error, CustomStringConvertible {
@@ -37,6 +40,8 @@ public struct Installer {
             return try installUnforced(softwareURL: softwareURL)
         } catch let buildIt as BuildIt where forced != nil {
             throw ConfigurationError("binary cache forced for \(softwareURL) (\(forced!)), but: \(buildIt.description)")
+        } catch where buildOnError && forced == nil && !(error is BuildIt) && !(error is Interruption.Interrupted) {
+            throw BuildIt(description: "\(error)")
         }
     }
 
@@ -80,9 +85,11 @@ public struct Installer {
         var warnings: [String] = []
         var unavailable: [String] = []
         var corrupt: (any Error)?
+        // A lost blob or an unreachable cache may still leave the next entry; so may a
+        // blob that is not what its entry signed, but that one is an error if none works.
         for (index, candidate) in installable.enumerated() {
-            if index > 0 { warnings.append("trying the next entry") }
             let name = "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12))"
+            let failure: any Error
             do {
                 try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
                 try expand(candidate.entry, from: cache.shacache, top: md5, root: root, target: target)
@@ -90,13 +97,15 @@ public struct Installer {
                 return Installed(key: candidate.key, entry: candidate.entry, path: target, warnings: warnings)
             } catch let error as HTTPClientError where error.kind != .invalidResponse {
                 unavailable.append("\(name): \(error)")
+                failure = error
             } catch let error as HTTPClientError {
                 corrupt = corrupt ?? error
-                warnings.append("\(name): \(error)")
+                failure = error
             } catch let error as StreamedDownload.SignedSizeExceeded {
                 corrupt = corrupt ?? error
-                warnings.append("\(name): \(error)")
+                failure = error
             }
+            warnings.append("\(name): \(failure)" + (index < installable.count - 1 ? "; trying the next entry" : ""))
         }
         if let corrupt { throw corrupt }
         throw BuildIt(description: "binary cache unavailable: \(unavailable.joined(separator: "; "))")

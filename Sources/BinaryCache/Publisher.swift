@@ -51,7 +51,8 @@ public struct Publisher {
         let cache = try NetworkCache(
             configuration: network,
             cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
-            dirURLs: (network.downloadBinaryDirURL ?? network.uploadBinaryDirURL, network.uploadBinaryDirURL))
+            dirURLs: (network.downloadBinaryDirURL ?? network.uploadBinaryDirURL, network.uploadBinaryDirURL),
+            timeouts: settings.timeouts)
         guard cache.signingKey != nil else {
             throw ConfigurationError("signature-private-key-file must be set: every binary-cache entry is signed")
         }

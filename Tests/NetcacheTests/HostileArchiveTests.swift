@@ -123,6 +123,30 @@ final class HostileArchiveTests: XCTestCase {
         XCTAssertEqual(try fixture.strayEntries(), [])
     }
 
+    /// A validly signed entry of another release, filed again under this release's key, is
+    /// refused before its blob is fetched, and lookup says why.
+    func testAnEntryOfAnotherReleaseFiledUnderThisKeyIsNeverDownloaded() throws {
+        let other = "https://lab.example/software/other/software.cfg"
+        let otherMD5 = StreamingDigest.md5Hex(of: other)
+        let sha512 = try fixture.publishArchive(
+            try tar([.directory(otherMD5), .file(otherMD5 + "/a")]), softwareURL: other, filedUnder: fixture.softwareURL)
+        let config = try fixture.config()
+        let result = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("zstd entry \(sha512.prefix(12)): filed for another release: \(other)"), result.stderr)
+        XCTAssertFalse(fixture.server.log.contains("GET /shacache/\(sha512)"), "the blob was fetched")
+        XCTAssertEqual(try fixture.strayEntries(), [])
+
+        let json = try netcache("lookup", "binary-sr", "-c", config, fixture.softwareURL, "--json")
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]])
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows.first?["same_release"] as? Bool, false)
+        XCTAssertEqual(rows.first?["software_url"] as? String, other)
+        XCTAssertEqual(rows.first?["refusal"] as? String, "filed for another release: \(other)")
+        let table = try netcache("lookup", "binary-sr", "-c", config, fixture.md5)
+        XCTAssertTrue(table.output.contains("filed for another release: \(other)"), table.output)
+    }
+
     /// A blob longer than its entry's signed size is cut off there, not read to its end.
     func testABlobLongerThanItsSignedSizeIsRefused() throws {
         let sha512 = try publish(try tar([.directory(fixture.md5), .file(fixture.md5 + "/a")]))

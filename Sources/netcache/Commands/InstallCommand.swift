@@ -13,22 +13,40 @@ struct InstallCommand: ParsableCommand {
             first. The archive is checked against its SHA-512 and expanded into a staging
             directory, then moved into place: on failure nothing is left behind.
 
+            When the cache cannot be reached or has lost the blob, the next entry is tried
+            (zstd, then legacy gzip), then the release is built: a cache outage never stops
+            a build. An archive that is not what its entry signed is tried no further.
+
             Exit status: 0 installed; 3 build it (nothing trusted and compatible in the cache,
-            blacklisted, cache not configured, empty trust list, or the release directory
-            already exists); 1 error, including a URL on
-            download-from-binary-cache-force-url-list that could not be installed.
+            cache unreachable, blacklisted, cache not configured, empty trust list, or the
+            release directory already exists); 1 error, including a URL on
+            download-from-binary-cache-force-url-list that could not be installed;
+            128 + the signal's number when interrupted by SIGINT or SIGTERM.
             """
     )
+
+    /// What an error means for a URL that is not forced.
+    enum OnError: String, ExpressibleByArgument, CaseIterable {
+        /// Exit 1: the error is the operator's to look at.
+        case fail
+        /// Exit 3, as slapgrid does: build it, after saying what went wrong.
+        case build
+    }
 
     @OptionGroup var options: BinaryCacheOptions
 
     @Option(help: ArgumentHelp("URL of the software release.", valueName: "url"))
     var softwareURL: String
 
+    @Option(help: ArgumentHelp("What an error means for a URL that is not forced: fail (exit 1) or build (exit 3).", valueName: "fail|build"))
+    var onError = OnError.fail
+
     func run() throws {
         let settings = try options.settings()
+        var installer = Installer(settings: settings)
+        installer.buildOnError = onError == .build
         do {
-            let installed = try Installer(settings: settings).install(softwareURL: softwareURL)
+            let installed = try installer.install(softwareURL: softwareURL)
             for warning in installed.warnings { printWarning(warning) }
             print("installed: \(installed.path) from \(installed.key) (\(installed.entry.format.rawValue), sha512 \(installed.entry.sha512))")
         } catch let buildIt as Installer.BuildIt {

@@ -13,7 +13,12 @@ struct LookupCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "binary-sr",
             abstract: "List every binary-cache entry of a software release (like slapos cachelookup binary-sr).",
-            discussion: "Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip)."
+            discussion: """
+                Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each
+                entry: whether its signature verifies, whether it names this release (an
+                entry of another release filed under this key never installs), whether it
+                suits this machine, and why install would not take it.
+                """
         )
 
         @OptionGroup var options: BinaryCacheOptions
@@ -40,8 +45,11 @@ struct LookupCommand: ParsableCommand {
                         ("version", .string(candidate.entry.os[1])),
                         ("codename", .string(candidate.entry.os[2])),
                         ("size", candidate.entry.size.map(JSONValue.integer) ?? .null),
+                        ("software_url", .string(candidate.entry.softwareURL)),
+                        ("same_release", .bool(candidate.namesRelease)),
                         ("compatible", .bool(candidate.compatibility.isCompatible)),
                         ("verified", .bool(candidate.verified)),
+                        ("refusal", candidate.refusal.map(JSONValue.string) ?? .null),
                     ]))
                 }
                 print(JSONValue.array(rows).pythonIndentedSortedJSON)
@@ -51,12 +59,13 @@ struct LookupCommand: ParsableCommand {
                 print("no binary-cache entry for \(release)")
                 return
             }
-            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "compatible?", "verified?"]
+            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "verified?", "why not"]
             let rows = candidates.map { candidate in
                 [
                     candidate.key, candidate.entry.format.rawValue, candidate.entry.multiarch, candidate.entry.os[0],
                     candidate.entry.os[1], candidate.entry.os[2], candidate.entry.size.map(String.init) ?? "-",
-                    candidate.compatibility.isCompatible ? "yes" : "no", candidate.verified ? "yes" : "no",
+                    candidate.namesRelease ? "yes" : "no", candidate.compatibility.isCompatible ? "yes" : "no",
+                    candidate.verified ? "yes" : "no", candidate.refusal ?? "-",
                 ]
             }
             let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
