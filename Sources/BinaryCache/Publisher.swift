@@ -57,6 +57,12 @@ public struct Publisher {
             throw ConfigurationError("signature-private-key-file must be set: every binary-cache entry is signed")
         }
 
+        // A second publish of the release waits, then finds the entries filed and files none.
+        let softwareRoot = try SoftwareRoot(path: root)
+        let lock = try softwareRoot.lock(release: md5)
+        defer { withExtendedLifetime(lock) {} }
+        softwareRoot.removeLeftovers()
+
         let owner = try Self.ownerNames(of: root)
         let zstdSpool = try SpooledArchive(directory: root)
         let zstd = try ZstdCompressor(sink: zstdSpool.write)

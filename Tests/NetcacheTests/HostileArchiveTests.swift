@@ -95,6 +95,22 @@ final class HostileArchiveTests: XCTestCase {
         try assertRefused(zstd(Array(archive.stdout)), mentioning: "not UTF-8 in archive: \(fixture.md5)/caf")
     }
 
+    func testADirectoryLaterReplacedByASymlinkIsRefused() throws {
+        try assertRefused(
+            [.directory(fixture.md5), .directory(fixture.md5 + "/lib"), .symlink(fixture.md5 + "/lib", target: "/etc")],
+            mentioning: "refusing a second entry for \(fixture.md5)/lib in archive")
+    }
+
+    func testAFileAndADirectoryOfOnePathAreRefused() throws {
+        try assertRefused(
+            [.directory(fixture.md5), .file(fixture.md5 + "/bin"), .directory(fixture.md5 + "/bin")],
+            mentioning: "refusing a second entry for \(fixture.md5)/bin in archive")
+    }
+
+    func testAnEntryBeforeItsDirectoryIsRefused() throws {
+        try assertRefused([.directory(fixture.md5), .file(fixture.md5 + "/lib/a"), .directory(fixture.md5 + "/lib")], mentioning: "\(fixture.md5)/lib/a: its directory comes later")
+    }
+
     func testDeviceNodesAreRefused() throws {
         try assertRefused([.directory(fixture.md5), .device(fixture.md5 + "/disk")], mentioning: fixture.md5 + "/disk")
     }

@@ -11,15 +11,7 @@ final class PublishAsRootTests: XCTestCase {
         let fixture = try BinaryCacheFixture()
         defer { fixture.server.stop() }
         try ReleaseTree.make(at: fixture.release)
-        // Enough to compress for a while: the spool files exist meanwhile.
-        var state: UInt64 = 0x9E3779B97F4A7C15
-        let noise = (0..<(24 << 20)).map { _ -> UInt8 in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
-        }
-        try Data(noise).write(to: URL(fileURLWithPath: fixture.release + "/lib/large.bin"))
+        try ReleaseTree.addNoise(at: fixture.release + "/lib/large.bin", megabytes: 24)
         let secret = fixture.directory.appendingPathComponent("secret.key").path
         let secretBytes = Data("-----BEGIN PRIVATE KEY----- root only -----END PRIVATE KEY-----\n".utf8)
         try secretBytes.write(to: URL(fileURLWithPath: secret))

@@ -62,8 +62,9 @@ final class StreamedDownload: @unchecked Sendable {
         queue.abandon(ArchiveError("interrupted"))
     }
 
+    /// Stops the download without waiting for its thread, which may be blocked for as
+    /// long as a stalled cache holds it: it ends by itself at its next bytes.
     func cancel() {
         queue.abandon(ArchiveError("extraction stopped"))
-        done.wait()
     }
 }

@@ -29,10 +29,16 @@ public enum Interruption {
         return source
     }
 
+    /// Handles the signals from now on: a command that installs or publishes calls this
+    /// first, so that it always ends saying it was interrupted, with 128 + the signal.
+    public static func watch() {
+        _ = sources
+    }
+
     /// Runs `body`, which checks `check()` as it goes; a signal meanwhile also calls `stop`
     /// (from another thread), to wake `body` wherever it waits.
     static func stoppable<T>(stop: @escaping @Sendable () -> Void, _ body: () throws -> T) throws -> T {
-        _ = sources
+        watch()
         let token = state.withLock { state in
             state.nextToken += 1
             state.stoppers[state.nextToken] = stop

@@ -42,6 +42,7 @@ struct InstallCommand: ParsableCommand {
     var onError = OnError.fail
 
     func run() throws {
+        Interruption.watch()
         let settings = try options.settings()
         var installer = Installer(settings: settings)
         installer.buildOnError = onError == .build

@@ -29,6 +29,7 @@ struct PublishCommand: ParsableCommand {
     var noLegacy = false
 
     func run() throws {
+        Interruption.watch()
         var settings = try options.settings()
         settings.excludePatterns += exclude
         if noLegacy { settings.legacy = false }

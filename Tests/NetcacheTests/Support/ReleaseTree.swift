@@ -40,6 +40,12 @@ enum ReleaseTree {
         utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW)
     }
 
+    /// A file of incompressible bytes, for releases that take a while to pack or unpack.
+    static func addNoise(at path: String, megabytes: Int) throws {
+        let result = try NetcacheTests.run(URL(fileURLWithPath: "/bin/dd"), ["if=/dev/urandom", "of=\(path)", "bs=1M", "count=\(megabytes)", "status=none"])
+        guard result.status == 0 else { throw TestFailure("dd: \(result.stderr)") }
+    }
+
     /// Every entry below `path`, sorted, with what a comparison must look at.
     static func nodes(at path: String, includeNetrc: Bool = false) throws -> [Node] {
         var result: [Node] = []

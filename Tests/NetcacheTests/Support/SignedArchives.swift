@@ -19,17 +19,20 @@ extension BinaryCacheFixture {
     }
 
     /// A pax tar of the items compressed as `format` says; each `.file` holds `fileSize`
-    /// bytes of noise.
+    /// bytes of noise of its own, so that the archive is as large as its files.
     func archive(_ items: [Item], fileSize: Int = 5, format: BinaryEntry.Format = .zstd) throws -> [UInt8] {
-        let content = directory.appendingPathComponent("content-\(fileSize)").path
+        let content = directory.appendingPathComponent("content-\(UUID().uuidString)").path
+        defer { unlink(content) }
         var state: UInt64 = 0x2545F4914F6CDD1D
-        let noise = (0..<fileSize).map { _ -> UInt8 in
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return UInt8(truncatingIfNeeded: state)
+        func nextNoise() throws {
+            let noise = (0..<fileSize).map { _ -> UInt8 in
+                state ^= state << 13
+                state ^= state >> 7
+                state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            }
+            try Data(noise).write(to: URL(fileURLWithPath: content))
         }
-        try Data(noise).write(to: URL(fileURLWithPath: content))
         var compressed: [UInt8] = []
         let sink: (UnsafeRawBufferPointer) throws -> Void = { compressed.append(contentsOf: $0) }
         let zstd = format == .zstd ? try ZstdCompressor(sink: sink) : nil
@@ -57,6 +60,7 @@ extension BinaryCacheFixture {
                 archive_entry_set_mode(entry.pointer, 0o100000 | mode)
                 archive_entry_set_size(entry.pointer, la_int64_t(fileSize))
                 try writer.write(entry)
+                try nextNoise()
                 try contents(of: content, size: fileSize)
             case .zeros(let name, let size):
                 let sparse = directory.appendingPathComponent("zeros-\(size)").path

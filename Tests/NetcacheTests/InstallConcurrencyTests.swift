@@ -1,0 +1,180 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+/// Installs and publishes run for real, at the same time as each other, interrupted by
+/// signals or killed: one release is written by one process at a time, and whatever ends
+/// a process, nothing of it is left once the next one has run.
+final class InstallConcurrencyTests: XCTestCase {
+    private var fixture: BinaryCacheFixture!
+
+    override func setUpWithError() throws {
+        fixture = try BinaryCacheFixture()
+    }
+
+    override func tearDown() {
+        fixture.server.stop()
+    }
+
+    /// A netcache process running in the background, its output kept in files.
+    private final class Background {
+        let process = Process()
+        private let output: URL
+        private let errors: URL
+
+        init(_ arguments: [String], in directory: URL) throws {
+            output = directory.appendingPathComponent("out-\(UUID().uuidString)")
+            errors = directory.appendingPathComponent("err-\(UUID().uuidString)")
+            for file in [output, errors] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+            process.executableURL = Binaries.netcache
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.standardOutput = try FileHandle(forWritingTo: output)
+            process.standardError = try FileHandle(forWritingTo: errors)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func wait() throws -> CommandResult {
+            process.waitUntilExit()
+            return CommandResult(status: process.terminationStatus, stdout: try Data(contentsOf: output),
+                                 stderr: try String(contentsOf: errors, encoding: .utf8))
+        }
+    }
+
+    /// Publishes a release of 40 files of incompressible bytes, and returns a config whose
+    /// downloads stall for `seconds` once past the first MiB: long enough to act meanwhile.
+    private func publishSlowRelease(seconds: Double) throws -> (config: String, proxy: CuttingProxy) {
+        let items: [BinaryCacheFixture.Item] = [.directory(fixture.md5), .directory(fixture.md5 + "/lib")]
+            + (0..<40).map { .file(fixture.md5 + "/lib/file\($0)") }
+        try fixture.publishArchive(try fixture.archive(items, fileSize: 50_000))
+        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .pauseEveryResponse(after: 1_300_000, seconds: seconds))
+        let config = try fixture.config(name: "slow.cfg")
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
+            of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
+        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        return (config, proxy)
+    }
+
+    private func install(_ config: String) throws -> Background {
+        try Background(["install", "-c", config, "--software-url", fixture.softwareURL], in: fixture.directory)
+    }
+
+    /// Waits until an install has written some of the release into its staging directory.
+    private func waitForStaging(file: StaticString = #filePath, line: UInt = #line) -> String? {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let names = (try? fixture.strayEntries()) ?? []
+            if let staging = names.first(where: { $0.hasPrefix(".netcache-install-") }),
+                FileManager.default.fileExists(atPath: "\(fixture.softwareRoot)/\(staging)/\(fixture.md5)/lib/file0") {
+                return staging
+            }
+            usleep(5_000)
+        }
+        XCTFail("no install got as far as its staging directory", file: file, line: line)
+        return nil
+    }
+
+    func testTwoInstallsOfOneReleaseAtOnceInstallItOnce() throws {
+        let (config, proxy) = try publishSlowRelease(seconds: 2)
+        let first = try install(config)
+        _ = waitForStaging()
+        let second = try install(config)
+        let results = [try first.wait(), try second.wait()]
+        XCTAssertEqual(results.map(\.status), [0, 3], results.map(\.stderr).joined())
+        XCTAssertEqual(results[1].stderr, "netcache: build it: \(fixture.release) already exists\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+        withExtendedLifetime(proxy) {}
+    }
+
+    func testTwoPublishesOfOneReleaseAtOnceFileOneEntryEach() throws {
+        try ReleaseTree.make(at: fixture.release)
+        try ReleaseTree.addNoise(at: fixture.release + "/lib/large.bin", megabytes: 16)
+        let config = try fixture.config()
+        let publishes = try (0..<2).map { _ in
+            try Background(["publish", "-c", config, "--software-url", fixture.softwareURL], in: fixture.directory)
+        }
+        let results = try publishes.map { try $0.wait() }
+        XCTAssertEqual(results.map(\.status), [0, 0], results.map(\.stderr).joined())
+        let states = results.flatMap { $0.output.split(separator: "\n").compactMap { $0.split(separator: ":").first.map(String.init) } }
+        XCTAssertEqual(states.filter { $0 == "published" }.count, 2, "\(states)")
+        XCTAssertEqual(states.filter { $0 == "unchanged" }.count, 2, "\(states)")
+        for key in ["netcache:" + fixture.md5, fixture.md5] {
+            let listing = try TestHTTP.request("GET", fixture.server.shadirURL + "/" + key)
+            let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listing.body)) as? [[Any]])
+            XCTAssertEqual(entries.count, 1, key)
+        }
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+    }
+
+    func testSIGTERMDuringAnInstallRemovesItsStagingTree() throws {
+        let (config, proxy) = try publishSlowRelease(seconds: 3)
+        let running = try install(config)
+        _ = waitForStaging()
+        kill(running.process.processIdentifier, SIGTERM)
+        let result = try running.wait()
+        XCTAssertEqual(result.status, 128 + SIGTERM, result.stderr)
+        XCTAssertEqual(result.stderr, "netcache: interrupted by SIGTERM\n")
+        XCTAssertEqual(try fixture.strayEntries(), [])
+        withExtendedLifetime(proxy) {}
+    }
+
+    func testSIGINTDuringAPublishLeavesNothing() throws {
+        try ReleaseTree.make(at: fixture.release)
+        try ReleaseTree.addNoise(at: fixture.release + "/lib/large.bin", megabytes: 64)
+        let running = try Background(["publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL], in: fixture.directory)
+        usleep(300_000)
+        kill(running.process.processIdentifier, SIGINT)
+        let result = try running.wait()
+        XCTAssertEqual(result.status, 128 + SIGINT, result.stderr)
+        XCTAssertEqual(result.stderr, "netcache: interrupted by SIGINT\n")
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]).filter { !$0.hasPrefix(".netcache-lock-") }, [])
+        // What a lock file left behind is, the next run removes.
+        let next = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(next.status, 0, next.stderr)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+    }
+
+    /// After kill -9 the staging tree stays: the next install of any release on that
+    /// software_root removes it, and never one a live install holds.
+    func testTheNextInstallRemovesWhatAKilledOneLeft() throws {
+        let (config, proxy) = try publishSlowRelease(seconds: 4)
+        let killed = try install(config)
+        let staging = try XCTUnwrap(waitForStaging())
+        kill(killed.process.processIdentifier, SIGKILL)
+        XCTAssertEqual(try killed.wait().status, SIGKILL)
+        XCTAssertTrue(try fixture.strayEntries().contains(staging), "the killed install left nothing to clean")
+
+        // A live install of the same release holds its own staging tree meanwhile.
+        let live = try install(config)
+        let deadline = Date().addingTimeInterval(20)
+        while try fixture.strayEntries().filter({ $0.hasPrefix(".netcache-install-") && $0 != staging }).isEmpty && Date() < deadline {
+            usleep(5_000)
+        }
+        XCTAssertFalse(try fixture.strayEntries().contains(staging), "the leftover was not removed")
+        // A publish of another release cleans up too, and must leave the live one's alone.
+        let otherURL = "https://lab.example/software/other/software.cfg"
+        try ReleaseTree.make(at: fixture.softwareRoot + "/" + StreamingDigest.md5Hex(of: otherURL))
+        let other = try netcache("publish", "-c", config, "--software-url", otherURL)
+        XCTAssertEqual(other.status, 0, other.stderr)
+        let result = try live.wait()
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5, StreamingDigest.md5Hex(of: otherURL)]), [])
+        withExtendedLifetime(proxy) {}
+    }
+
+    /// Extraction writes relative to the staging directory's descriptor: the process's
+    /// working directory, which other threads (libcurl's relative CA paths) resolve names
+    /// against, never moves into staging.
+    func testTheWorkingDirectoryStaysWhereTheInstallStarted() throws {
+        let (config, proxy) = try publishSlowRelease(seconds: 2)
+        let running = try install(config)
+        _ = waitForStaging()
+        let cwd = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(running.process.processIdentifier)/cwd")
+        XCTAssertEqual(cwd, fixture.directory.path)
+        XCTAssertEqual(try running.wait().status, 0)
+        withExtendedLifetime(proxy) {}
+    }
+}
