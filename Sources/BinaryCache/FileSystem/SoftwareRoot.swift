@@ -19,7 +19,7 @@ final class SoftwareRoot {
 
     /// Waits until no other netcache process installs or publishes the release.
     func lock(release md5: String) throws -> ReleaseLock {
-        try ReleaseLock(root: descriptor, md5: md5, rootPath: path)
+        try ReleaseLock(root: self, md5: md5)
     }
 
     /// A new staging directory. Created under a shared lock of software_root, so that
@@ -31,7 +31,8 @@ final class SoftwareRoot {
     }
 
     /// Removes what killed netcache processes left: staging trees and lock files that no
-    /// live process holds. Spools have no name, so none can be left.
+    /// live process holds. Spools have no name, so none can be left; root's lock files are
+    /// in `/run`, emptied at boot.
     func removeLeftovers() {
         flock(descriptor, LOCK_EX)
         defer { flock(descriptor, LOCK_UN) }
