@@ -5,8 +5,8 @@ into a software_root, served by a local `netcache serve`.
   publish: netcache publish (zstd only, then zstd + legacy gzip)
            vs tar | zstd -T0 -3 | curl, tar | gzip -1 | curl,
            and the SlapOS way (tarfile gzip + slapos.libnetworkcache upload)
-  install: netcache install, which makes its tree durable itself (a syncfs before it
-           moves the release into place)
+  install: netcache install, which makes its tree durable itself (each file and directory
+           fsynced before it moves the release into place)
            vs curl | zstd -d | tar -x, without and with a sync after it,
            and the SlapOS way (download + tarfile extraction), without and with os.sync()
 

@@ -138,21 +138,34 @@ public struct Installer {
             entries: entry.fileCount, bytes: entry.unpackedSize,
             freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
         var extractor = SafeExtractor(staging: staging, top: top, owner: try ownerWhenRoot(of: root), budget: budget)
+        // A signal wakes the extraction through the download, whose error is then not the
+        // reason: the signal is.
+        func interrupted() throws {
+            guard (try? Interruption.check()) == nil else { return }
+            download.cancel()
+            try Interruption.check()
+        }
         try Interruption.stoppable(stop: download.interrupt) {
             do {
                 try extractor.extract(from: download.next)
             } catch {
-                if (try? Interruption.check()) == nil {
-                    download.cancel()
-                    try Interruption.check()
-                }
+                try interrupted()
                 try download.finish()
                 throw error
             }
-            try download.finish()
+            do {
+                try download.finish()
+            } catch {
+                try interrupted()
+                throw error
+            }
             try Interruption.check()
         }
         try staging.move(top, to: target)
+        // The new name too must be on disk before the release counts as installed.
+        guard fsync(root.descriptor) == 0 else {
+            throw ArchiveError("cannot write \(root.path) after moving the release in: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.
