@@ -80,7 +80,7 @@ public struct Installer {
         defer { withExtendedLifetime(lock) {} }
         // Another install may have finished while this one waited.
         try checkAbsent(target)
-        root.removeLeftovers()
+        try root.removeLeftovers()
 
         var warnings: [String] = []
         var unavailable: [String] = []
@@ -92,7 +92,9 @@ public struct Installer {
             let failure: any Error
             do {
                 try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
-                try expand(candidate.entry, from: cache.shacache, top: md5, root: root, target: target)
+                if let warning = try expand(candidate.entry, from: cache.shacache, top: md5, root: root, target: target) {
+                    warnings.append(warning)
+                }
                 if case .compatible(let warning?) = candidate.compatibility { warnings.append(warning) }
                 return Installed(key: candidate.key, entry: candidate.entry, path: target, warnings: warnings)
             } catch let error as HTTPClientError where error.kind != .invalidResponse {
@@ -126,46 +128,76 @@ public struct Installer {
         }
     }
 
-    /// Expands one entry into place. Throws the download's error when the blob was not what
-    /// the entry signed, even if extraction failed first: a corrupt archive can look
-    /// hostile, and only a verified one's faults are its own.
-    func expand(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws {
-        let staging = try root.makeStagingDirectory()
-        defer { staging.remove() }
+    /// Expands one entry into place; returns a warning when the release is in place but its
+    /// new name may not be on disk yet.
+    func expand(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws -> String? {
         let download = StreamedDownload(shacache: shacache, sha512: entry.sha512, size: entry.size)
         // Entries that sign their sizes are bounded by them; the others by the free space.
         let budget = ExtractionBudget(
             entries: entry.fileCount, bytes: entry.unpackedSize,
             freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
-        var extractor = SafeExtractor(staging: staging, top: top, owner: try ownerWhenRoot(of: root), budget: budget)
-        // A signal wakes the extraction through the download, whose error is then not the
-        // reason: the signal is.
-        func interrupted() throws {
-            guard (try? Interruption.check()) == nil else { return }
-            download.cancel()
-            try Interruption.check()
-        }
+        let owner = try ownerWhenRoot(of: root)
+        // From the staging directory's creation to its removal, a signal stops the work
+        // instead of the process.
         try Interruption.stoppable(stop: download.interrupt) {
+            let staging: StagingDirectory
+            do {
+                staging = try root.makeStagingDirectory()
+            } catch {
+                download.cancel()
+                throw error
+            }
+            defer { staging.remove() }
+            var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget)
             do {
                 try extractor.extract(from: download.next)
             } catch {
-                try interrupted()
-                try download.finish()
-                throw error
+                try Self.stopIfInterrupted(download)
+                throw try Self.verdict(on: error, of: entry, download: download)
             }
             do {
                 try download.finish()
             } catch {
-                try interrupted()
+                try Self.stopIfInterrupted(download)
                 throw error
             }
             try Interruption.check()
+            do {
+                try staging.move(top, to: target)
+            } catch is StagingDirectory.TargetExists {
+                throw BuildIt(description: "\(target) already exists")
+            }
         }
-        try staging.move(top, to: target)
-        // The new name too must be on disk before the release counts as installed.
         guard fsync(root.descriptor) == 0 else {
-            throw ArchiveError("cannot write \(root.path) after moving the release in: \(String(cString: strerror(errno)))")
+            return "installed, but \(root.path) could not be flushed after the move: \(String(cString: strerror(errno)))"
         }
+        return nil
+    }
+
+    /// A signal wakes the extraction through the download, whose error then is not the
+    /// reason: the signal is.
+    private static func stopIfInterrupted(_ download: StreamedDownload) throws {
+        guard (try? Interruption.check()) == nil else { return }
+        download.cancel()
+        try Interruption.check()
+    }
+
+    /// What an extraction that failed on its own means: a blob that is not what its entry
+    /// signed can look hostile or broken, so the download is read on to tell (for at most
+    /// 1 GiB more when no size was signed). Only a verified archive's faults are its own;
+    /// and when the download breaks meanwhile, the extraction's failure stands.
+    private static func verdict(on failure: any Error, of entry: BinaryEntry, download: StreamedDownload) throws -> any Error {
+        if failure is HTTPClientError || failure is StreamedDownload.SignedSizeExceeded { return failure }
+        do {
+            try download.finish(readingAtMost: entry.size == nil ? 1 << 30 : .max)
+        } catch let error as HTTPClientError where error.kind == .invalidResponse {
+            return error
+        } catch let error as StreamedDownload.SignedSizeExceeded {
+            return error
+        } catch {
+            try stopIfInterrupted(download)
+        }
+        return failure
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.

@@ -61,7 +61,7 @@ public struct Publisher {
         let softwareRoot = try SoftwareRoot(path: root)
         let lock = try softwareRoot.lock(release: md5)
         defer { withExtendedLifetime(lock) {} }
-        softwareRoot.removeLeftovers()
+        try softwareRoot.removeLeftovers()
 
         let owner = try Self.ownerNames(of: root)
         let zstdSpool = try SpooledArchive(directory: root)

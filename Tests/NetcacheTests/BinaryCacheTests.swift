@@ -137,7 +137,7 @@ extension Installer {
     /// Expands one chosen entry, as `install` does after choosing it.
     func expandForTest(_ entry: BinaryEntry, md5: String) throws {
         let root = try SoftwareRoot(path: settings.softwareRoot)
-        try expand(entry, from: try settings.downloadCache().shacache, top: md5, root: root, target: settings.softwareRoot + "/" + md5)
+        _ = try expand(entry, from: try settings.downloadCache().shacache, top: md5, root: root, target: settings.softwareRoot + "/" + md5)
     }
 }
 

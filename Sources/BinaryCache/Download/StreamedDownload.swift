@@ -14,12 +14,10 @@ final class StreamedDownload: @unchecked Sendable {
     }
 
     private let queue = ByteQueue(capacity: 8)
-    private let done = DispatchSemaphore(value: 0)
 
     /// `size`: the signed size of the blob, when the entry gives one.
     init(shacache: ShacacheClient, sha512: String, size: Int?) {
         let queue = queue
-        let done = done
         Thread.detachNewThread {
             var batch: [UInt8] = []
             batch.reserveCapacity(1 << 20)
@@ -41,7 +39,6 @@ final class StreamedDownload: @unchecked Sendable {
             } catch {
                 queue.finish(error: error)
             }
-            done.signal()
         }
     }
 
@@ -50,11 +47,20 @@ final class StreamedDownload: @unchecked Sendable {
     }
 
     /// Reads what the archive did not need (padding, trailers) to the end, where the
-    /// download's checksum is known: only then does the extracted tree count. Throws the
-    /// download's own failure.
-    func finish() throws {
-        defer { done.wait() }
-        while try queue.pop() != nil {}
+    /// download's checksum is known: only then does the extracted tree count. The end of
+    /// the queue comes after the checksum was checked. Throws the download's own failure;
+    /// returns `false`, and stops the download, when more than `limit` bytes remained.
+    @discardableResult
+    func finish(readingAtMost limit: Int = .max) throws -> Bool {
+        var read = 0
+        while let chunk = try queue.pop() {
+            read += chunk.count
+            if read > limit {
+                cancel()
+                return false
+            }
+        }
+        return true
     }
 
     /// Wakes the extractor wherever it waits for bytes: it then stops.
@@ -63,7 +69,8 @@ final class StreamedDownload: @unchecked Sendable {
     }
 
     /// Stops the download without waiting for its thread, which may be blocked for as
-    /// long as a stalled cache holds it: it ends by itself at its next bytes.
+    /// long as a stalled cache holds it: it ends by itself at its next bytes, or its
+    /// timeout.
     func cancel() {
         queue.abandon(ArchiveError("extraction stopped"))
     }

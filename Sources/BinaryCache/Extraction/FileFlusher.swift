@@ -11,6 +11,7 @@ final class FileFlusher: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [(descriptor: Int32, path: String)] = []
     private var stopping = false
+    private var producerWaiting = false
     private var failure: ArchiveError?
     private var threads = 0
     private let capacity: Int
@@ -28,13 +29,17 @@ final class FileFlusher: @unchecked Sendable {
     func flush(_ descriptor: Int32, path: String) throws {
         condition.lock()
         defer { condition.unlock() }
-        while pending.count >= capacity && failure == nil { condition.wait() }
+        while pending.count >= capacity && failure == nil {
+            producerWaiting = true
+            condition.wait()
+        }
         if let failure {
             close(descriptor)
             throw failure
         }
         pending.append((descriptor, path))
-        condition.broadcast()
+        // One thread is enough for one file: waking them all costs a context switch each.
+        condition.signal()
     }
 
     /// Waits until every file handed over is on disk; throws the first failure.
@@ -66,13 +71,17 @@ final class FileFlusher: @unchecked Sendable {
             while pending.isEmpty && !stopping { condition.wait() }
             guard !pending.isEmpty else { break }
             let file = pending.removeFirst()
-            condition.broadcast()
+            if producerWaiting {
+                producerWaiting = false
+                condition.broadcast()
+            }
             condition.unlock()
             let error = fsync(file.descriptor) == 0 ? nil : errno
             let closeError = close(file.descriptor) == 0 ? nil : errno
             condition.lock()
             if let code = error ?? closeError, failure == nil {
                 failure = ArchiveError("cannot write \(file.path): \(String(cString: strerror(code)))")
+                condition.broadcast()
             }
         }
         threads -= 1

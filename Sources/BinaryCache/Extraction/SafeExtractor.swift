@@ -82,7 +82,7 @@ struct SafeExtractor {
                 try writer.makeSymlink(path, target: String(cString: target), mtime: mtime)
                 symlinks.insert(name)
             default:
-                var file = try writer.createFile(path)
+                var file = try writer.createFile(path, mode: mode)
                 do {
                     try copyData(from: reader, to: &file, writer: writer, name: name, source: source)
                 } catch {

@@ -23,13 +23,19 @@ final class TreeWriter {
     private let linkCursor: DirectoryCursor
     private let flusher = FileFlusher()
     private let owner: (uid: uid_t, gid: gid_t)?
+    /// The process's umask: a file created with its final mode needs no `fchmod` unless
+    /// the mask takes bits from it.
+    private let mask: mode_t
     private var directories: [(path: [String], mode: mode_t, mtime: timespec)] = []
 
     /// `owner`: who gets every entry (root installing for software_root's owner); `nil`
     /// keeps the extracting user.
     init(base: Int32, owner: (uid: uid_t, gid: gid_t)?) {
         self.base = base
-        self.owner = owner
+        // Entries created by the owner already belong to it.
+        self.owner = owner.flatMap { $0.uid == geteuid() && $0.gid == getegid() ? nil : $0 }
+        mask = umask(0)
+        umask(mask)
         cursor = DirectoryCursor(base: base)
         linkCursor = DirectoryCursor(base: base)
     }
@@ -55,9 +61,11 @@ final class TreeWriter {
         try check(linkat(targetParent, target.last!, parent, path.last!, 0), "cannot create hard link", path, to: target)
     }
 
-    func createFile(_ path: [String]) throws -> OpenFile {
+    /// Creates the file with its final mode (the umask permitting): only the open
+    /// descriptor writes to it.
+    func createFile(_ path: [String], mode: mode_t) throws -> OpenFile {
         let parent = try cursor.open(path.dropLast())
-        let descriptor = openat(parent, path.last!, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let descriptor = openat(parent, path.last!, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         try check(descriptor, "cannot create", path)
         return OpenFile(descriptor: descriptor, path: path.joined(separator: "/"))
     }
@@ -80,7 +88,7 @@ final class TreeWriter {
         do {
             if file.end < size { try check(ftruncate(file.descriptor, off_t(size)), "cannot write", file.path) }
             if let owner { try check(fchown(file.descriptor, owner.uid, owner.gid), "cannot change the owner of", file.path) }
-            try check(fchmod(file.descriptor, mode), "cannot change the mode of", file.path)
+            if mode & mask != 0 { try check(fchmod(file.descriptor, mode), "cannot change the mode of", file.path) }
             var times = [mtime, mtime]
             try check(futimens(file.descriptor, &times), "cannot set the times of", file.path)
         } catch {

@@ -36,6 +36,9 @@ final class StagingDirectory {
         self.descriptor = descriptor
     }
 
+    /// Something is at the target already: another process installed it meanwhile.
+    struct TargetExists: Error {}
+
     /// Moves the directory `name` to `target`, only if nothing is there yet.
     func move(_ name: String, to target: String) throws {
         var status = stat()
@@ -43,6 +46,7 @@ final class StagingDirectory {
             throw ArchiveError("the archive holds no \(name)/ directory")
         }
         guard netcache_rename_noreplace(descriptor, name, target) == 0 else {
+            if errno == EEXIST { throw TargetExists() }
             throw ConfigurationError("cannot move the release into \(target): \(String(cString: strerror(errno)))")
         }
     }
