@@ -18,6 +18,8 @@ public struct BinaryCacheSettings: Sendable {
     /// `binary-cache-low-speed-time`): a dead cache must cost seconds, since the node
     /// builds instead.
     public var timeouts = TransferTimeouts(connect: 5, lowSpeedLimit: 1024, lowSpeedTime: 15)
+    /// How installs make their tree durable (`binary-cache-install-sync`).
+    public var durability = Durability.files
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
@@ -44,6 +46,12 @@ public struct BinaryCacheSettings: Sendable {
             case "false", "no", "off", "0": self.legacy = false
             default: throw ConfigurationError("binary-cache-legacy-format: expected true or false, got '\(legacy)'")
             }
+        }
+        if let sync = file.value("binary-cache-install-sync", in: "networkcache"), !sync.isEmpty {
+            guard let durability = Durability(rawValue: sync.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError("binary-cache-install-sync: expected files or filesystem, got '\(sync)'")
+            }
+            self.durability = durability
         }
         timeouts.connect = try Self.seconds("binary-cache-connect-timeout", in: file) ?? timeouts.connect
         timeouts.lowSpeedTime = try Self.seconds("binary-cache-low-speed-time", in: file) ?? timeouts.lowSpeedTime

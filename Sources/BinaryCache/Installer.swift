@@ -148,7 +148,7 @@ public struct Installer {
                 throw error
             }
             defer { staging.remove() }
-            var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget)
+            var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget, durability: settings.durability)
             do {
                 try extractor.extract(from: download.next)
             } catch {

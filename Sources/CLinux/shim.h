@@ -26,4 +26,9 @@ static inline int netcache_open_unnamed(const char *directory) {
    to, opened without needing read permission on it. */
 static const int netcache_o_path = O_PATH;
 
+/* syncfs is a GNU extension too: it flushes one file system, not every one. */
+static inline int netcache_syncfs(int descriptor) {
+    return syncfs(descriptor);
+}
+
 #endif

@@ -34,6 +34,27 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
     }
 
+    /// `binary-cache-install-sync = filesystem` syncs once instead of file by file: the
+    /// same tree; a value that is neither is an error before anything is done.
+    func testInstallingWithOneFileSystemSyncGivesTheSameTree() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        XCTAssertEqual(try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL).status, 0)
+        let original = fixture.directory.appendingPathComponent("original").path
+        try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
+
+        let wrong = try netcache("install", "-c", try fixture.config(name: "wrong.cfg", extra: "binary-cache-install-sync = sometimes"), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(wrong.status, 1, wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("binary-cache-install-sync: expected files or filesystem, got 'sometimes'"), wrong.stderr)
+        XCTAssertEqual(try fixture.strayEntries(), [])
+
+        let config = try fixture.config(name: "syncfs.cfg", extra: "binary-cache-install-sync = filesystem")
+        let installed = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        try ReleaseTree.assertSameTree(original, fixture.release)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+    }
+
     func testTheLegacyArchiveInstallsTheSameTree() throws {
         let fixture = try BinaryCacheFixture()
         try ReleaseTree.make(at: fixture.release)

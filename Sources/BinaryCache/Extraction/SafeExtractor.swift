@@ -18,6 +18,7 @@ struct SafeExtractor {
     /// Who gets the files when extracting as root; `nil` keeps the extracting user.
     let owner: (uid: uid_t, gid: gid_t)?
     var budget: ExtractionBudget
+    let durability: Durability
 
     /// `next` returns the archive's bytes chunk by chunk, `nil` at the end, and throws when
     /// the stream broke; its error ends the extraction. When this returns, the tree is
@@ -33,7 +34,7 @@ struct SafeExtractor {
         guard archive_read_open(reader, context, nil, readChunk, nil) == ARCHIVE_OK else {
             throw source.failure ?? ArchiveError("cannot read the archive", archive: reader)
         }
-        let writer = TreeWriter(base: staging.descriptor, owner: owner)
+        let writer = TreeWriter(base: staging.descriptor, owner: owner, durability: durability)
         do {
             try extractEntries(from: reader, source: source, into: writer)
             try writer.finish()

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 
 /// Writes a release tree below a base directory through descriptors only: each entry is
@@ -7,7 +8,8 @@ import Foundation
 /// Directories are created private and get their mode, owner and times at the end,
 /// deepest first, once nothing more is written into them (an archive may ask for
 /// read-only directories). Files are fsynced as they are closed, on a `FileFlusher`, and
-/// directories at the end, so that the whole tree is on disk when `finish` returns.
+/// directories at the end, so that the whole tree is on disk when `finish` returns; or,
+/// with `Durability.filesystem`, the file system is synced once at the end.
 final class TreeWriter {
     /// A regular file being written.
     struct OpenFile {
@@ -21,7 +23,8 @@ final class TreeWriter {
     /// Hard-link targets are elsewhere in the tree: a cursor of their own keeps the main
     /// one where the archive is.
     private let linkCursor: DirectoryCursor
-    private let flusher = FileFlusher()
+    /// `nil` when the whole file system is synced at the end instead.
+    private let flusher: FileFlusher?
     private let owner: (uid: uid_t, gid: gid_t)?
     /// The process's umask: a file created with its final mode needs no `fchmod` unless
     /// the mask takes bits from it.
@@ -30,8 +33,9 @@ final class TreeWriter {
 
     /// `owner`: who gets every entry (root installing for software_root's owner); `nil`
     /// keeps the extracting user.
-    init(base: Int32, owner: (uid: uid_t, gid: gid_t)?) {
+    init(base: Int32, owner: (uid: uid_t, gid: gid_t)?, durability: Durability) {
         self.base = base
+        flusher = durability == .files ? FileFlusher() : nil
         // Entries created by the owner already belong to it.
         self.owner = owner.flatMap { $0.uid == geteuid() && $0.gid == getegid() ? nil : $0 }
         mask = umask(0)
@@ -95,7 +99,11 @@ final class TreeWriter {
             close(file.descriptor)
             throw error
         }
-        try flusher.flush(file.descriptor, path: file.path)
+        if let flusher {
+            try flusher.flush(file.descriptor, path: file.path)
+        } else {
+            try check(close(file.descriptor), "cannot write", file.path)
+        }
     }
 
     /// Closes a file that will not be finished.
@@ -106,7 +114,7 @@ final class TreeWriter {
     /// Waits for every file to be on disk, then gives directories their metadata and
     /// flushes them, deepest first.
     func finish() throws {
-        try flusher.finish()
+        try flusher?.finish()
         for directory in directories.reversed() {
             let parent = try cursor.open(directory.path.dropLast())
             let descriptor = openat(parent, directory.path.last!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -116,15 +124,15 @@ final class TreeWriter {
             try check(fchmod(descriptor, directory.mode), "cannot change the mode of", directory.path)
             var times = [directory.mtime, directory.mtime]
             try check(futimens(descriptor, &times), "cannot set the times of", directory.path)
-            try check(fsync(descriptor), "cannot write", directory.path)
+            if flusher != nil { try check(fsync(descriptor), "cannot write", directory.path) }
         }
-        try check(fsync(base), "cannot write", ["the staging directory"])
+        try check(flusher != nil ? fsync(base) : netcache_syncfs(base), "cannot write", ["the staging directory"])
     }
 
     /// Stops the flusher's threads after a failure; what was written stays for the caller
     /// to remove.
     func cancel() {
-        flusher.cancel()
+        flusher?.cancel()
     }
 
     private func check(_ result: Int32, _ what: String, _ path: [String], to target: [String]? = nil) throws {
