@@ -15,7 +15,8 @@ struct InstallCommand: ParsableCommand {
 
             When the cache cannot be reached or has lost the blob, the next entry is tried
             (zstd, then legacy gzip), then the release is built: a cache outage never stops
-            a build. An archive that is not what its entry signed is tried no further.
+            a build. An archive that is not what its entry signed moves on to the next
+            entry too, but is an error if none installs.
 
             Exit status: 0 installed; 3 build it (nothing trusted and compatible in the cache,
             cache unreachable, blacklisted, cache not configured, empty trust list, or the
