@@ -75,9 +75,7 @@ final class InstallExitStatusTests: XCTestCase {
 
     override func setUpWithError() throws {
         fixture = try BinaryCacheFixture()
-        try ReleaseTree.make(at: fixture.release)
-        XCTAssertEqual(try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL).status, 0)
-        try FileManager.default.removeItem(atPath: fixture.release)
+        try fixture.publishReleaseElsewhere()
     }
 
     override func tearDown() {

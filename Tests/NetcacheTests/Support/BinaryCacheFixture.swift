@@ -50,6 +50,15 @@ final class BinaryCacheFixture {
         return path
     }
 
+    /// Publishes a `ReleaseTree` and removes it: a cache holding a release this machine
+    /// has not installed yet.
+    func publishReleaseElsewhere() throws {
+        try ReleaseTree.make(at: release)
+        let published = try netcache("publish", "-c", try config(), "--software-url", softwareURL)
+        guard published.status == 0 else { throw TestFailure("publish: \(published.stderr)") }
+        try FileManager.default.removeItem(atPath: release)
+    }
+
     /// Whatever is in software_root besides the given names (staging leftovers, partial trees).
     func strayEntries(besides names: Set<String> = []) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: softwareRoot).filter { !names.contains($0) }
