@@ -81,18 +81,22 @@ public struct Installer {
         // Another install may have finished while this one waited.
         try checkAbsent(target)
         try root.removeLeftovers()
+        return try installFirstThatWorks(installable, from: cache.shacache, md5: md5, root: root, target: target)
+    }
 
+    /// Tries the entries in turn. A lost blob or an unreachable cache leaves the next entry,
+    /// then "build it"; so does a blob that is not what its entry signed, but that one is
+    /// an error if none installs. Any other failure is the release's own, and final.
+    private func installFirstThatWorks(_ installable: [Lookup.Candidate], from shacache: ShacacheClient, md5: String, root: SoftwareRoot, target: String) throws -> Installed {
         var warnings: [String] = []
         var unavailable: [String] = []
         var corrupt: (any Error)?
-        // A lost blob or an unreachable cache may still leave the next entry; so may a
-        // blob that is not what its entry signed, but that one is an error if none works.
         for (index, candidate) in installable.enumerated() {
             let name = "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12))"
             let failure: any Error
             do {
                 try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
-                if let warning = try expand(candidate.entry, from: cache.shacache, top: md5, root: root, target: target) {
+                if let warning = try expand(candidate.entry, from: shacache, top: md5, root: root, target: target) {
                     warnings.append(warning)
                 }
                 if case .compatible(let warning?) = candidate.compatibility { warnings.append(warning) }
