@@ -70,9 +70,7 @@ struct ShacacheController {
         if request.method == .head || range.isEmpty {
             return Response(status: status, headers: headers)
         }
-        let body = try await FileIO().loadFile(
-            path: store.path(for: sha512), range: range.lowerBound...(range.upperBound - 1), context: context)
-        return Response(status: status, headers: headers, body: body)
+        return Response(status: status, headers: headers, body: BlobBody.make(path: store.path(for: sha512), range: range, eventLoop: context.channel.eventLoop))
     }
 }
 

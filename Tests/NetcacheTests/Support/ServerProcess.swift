@@ -42,10 +42,20 @@ final class ServerProcess {
 
     /// Peak resident memory of the server (VmHWM), in bytes.
     func peakResidentBytes() throws -> Int {
+        try statusBytes("VmHWM")
+    }
+
+    /// The server's anonymous resident memory now (RssAnon): its heap, without the page
+    /// cache of the files it maps or serves.
+    func anonymousResidentBytes() throws -> Int {
+        try statusBytes("RssAnon")
+    }
+
+    private func statusBytes(_ field: String) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-        else { throw TestFailure("no VmHWM in /proc status") }
+        else { throw TestFailure("no \(field) in /proc status") }
         return kilobytes * 1024
     }
 
