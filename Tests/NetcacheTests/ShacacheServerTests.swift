@@ -116,6 +116,15 @@ final class ShacacheServerTests: XCTestCase {
 }
 
 final class UploadLimitTests: XCTestCase {
+    /// A limit too large for 64 bits is a usage error, not a crash or a wrapped-round limit.
+    func testAnUploadLimitThatOverflowsIsRefused() throws {
+        for size in ["9999999999T", "9223372036854775807K", "1.5G", "12Q"] {
+            let result = try netcache("serve", "--listen", "127.0.0.1:0", "--max-upload-size", size)
+            XCTAssertEqual(result.status, 64, "\(size): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("'\(size)' is invalid for '--max-upload-size <size>'"), result.stderr)
+        }
+    }
+
     func testUploadsOverTheLimitGet413AndNothingIsKept() throws {
         let server = try ServerProcess(arguments: ["--max-upload-size", "1K"])
         let big = [UInt8](repeating: 1, count: 2048)

@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var listen = "127.0.0.1:8080"
 
     @Option(help: ArgumentHelp("Largest accepted upload, in bytes or with a K, M, G or T suffix; larger ones get 413.", valueName: "size"))
-    var maxUploadSize = "16G"
+    var maxUploadSize = ByteSize(argument: "16G")!
 
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate (chain).", valueName: "file"))
     var tlsCertificate: String?
@@ -53,7 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
             dataDirectory: URL(fileURLWithPath: data),
             host: host,
             port: port,
-            maxUploadSize: try Self.parseSize(maxUploadSize),
+            maxUploadSize: maxUploadSize.bytes,
             tlsCertificateFile: tlsCertificate,
             tlsKeyFile: tlsKey,
             clientCAFile: clientCA,
@@ -78,18 +78,5 @@ struct ServeCommand: AsyncParsableCommand {
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard !host.isEmpty else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080") }
         return (host, port)
-    }
-
-    static func parseSize(_ text: String) throws -> Int {
-        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
-        var digits = text.uppercased()
-        var multiplier = 1
-        if digits.hasSuffix("B") { digits.removeLast() }
-        if let last = digits.last, let unit = units[last] {
-            multiplier = unit
-            digits.removeLast()
-        }
-        guard let value = Int(digits), value >= 0 else { throw ValidationError("invalid size '\(text)': use bytes or a K, M, G, T suffix") }
-        return value * multiplier
     }
 }
