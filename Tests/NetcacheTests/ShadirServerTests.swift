@@ -2,6 +2,8 @@ import Foundation
 import NetcacheProtocol
 import XCTest
 
+@testable import NetcacheClient
+
 final class ShadirServerTests: XCTestCase {
     var server: ServerProcess!
 
@@ -34,6 +36,20 @@ final class ShadirServerTests: XCTestCase {
         let entries = try ShadirListing.parse(listing.body)
         XCTAssertEqual(entries.map(\.info), ["{\"sha512\": \"\(sha)\", \"url\": \"http://a\"}", "{\"sha512\": \"\(sha)\", \"url\": \"http://b\"}"])
         XCTAssertEqual(entries.map(\.signature), ["c2ln", ""])
+    }
+
+    /// Upstream sends keys raw (`file-urlmd5:<md5>`, `pypi:name=1.0`); other clients
+    /// escape `:` and `=`. Both name the same key, and netcache's client sends them raw.
+    func testKeysRawAndEscapedAreOneKeyAndTheClientSendsThemRaw() throws {
+        let entry = body(info: "{\"sha512\": \"\(sha)\"}")
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:slapos.core=1.26.1", body: entry).status, 201)
+        let escaped = try TestHTTP.request("GET", server.shadirURL + "/pypi%3Aslapos.core%3D1.26.1")
+        XCTAssertEqual(escaped.status, 200)
+        XCTAssertEqual(escaped.text, "[" + String(decoding: entry, as: UTF8.self) + "]")
+
+        let client = ShadirClient(downloadURL: server.shadirURL, uploadURL: server.shadirURL, tls: TLSSettings())
+        XCTAssertEqual(try client.entries(for: "pypi:slapos.core=1.26.1").map(\.info), ["{\"sha512\": \"\(sha)\"}"])
+        XCTAssertTrue(server.log.contains("GET /shadir/pypi:slapos.core=1.26.1 200"), server.log)
     }
 
     func testEntriesLiveInSQLiteInWALMode() throws {

@@ -17,10 +17,13 @@ public struct ShadirClient: Sendable {
     }
 
     /// Keys go raw in the path (`:` and `=` included), as upstream sends them; only what
-    /// cannot appear in a path is escaped.
+    /// cannot appear in a path is escaped. Foundation's path set leaves `:` out, since it
+    /// could be read as a scheme in a relative reference, which a key after a `/` never is.
     private func keyURL(_ base: String, _ key: String) -> String {
-        base.trimmingSuffix("/") + "/" + (key.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? key)
+        base.trimmingSuffix("/") + "/" + (key.addingPercentEncoding(withAllowedCharacters: Self.rawInPath) ?? key)
     }
+
+    private static let rawInPath = CharacterSet.urlPathAllowed.union(CharacterSet(charactersIn: ":="))
 
     /// The entries under `key`, in the server's order; none for an unknown key (404).
     public func entries(for key: String) throws -> [ShadirEntry] {
