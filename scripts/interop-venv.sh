@@ -16,6 +16,8 @@ MARKER="$VENV/.netcache-interop"
 REQUIREMENTS="slapos.libnetworkcache==0.30 slapos.core==1.26.1 distro"
 # What importing slapos.grid.SlapObject needs (slapgrid's own Software.install drives the
 # drop-in test), without the rest of slapos.core's dependency tree.
+# A real FTP server for the origin tests (upload --url ftp://...).
+TEST_REQUIREMENTS="pyftpdlib==2.2.0"
 SLAPGRID_REQUIREMENTS="six supervisor psutil zope.interface uritemplate jsonschema attrs referencing rpds-py typing_extensions jsonschema-specifications netaddr lxml xml_marshaller requests urllib3 idna certifi charset_normalizer"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
@@ -25,14 +27,14 @@ check() {
     "$PYTHON" - <<'PY'
 import importlib.metadata as md
 import slapos.libnetworkcache, slapos.crypto, slapos.signature
-import slapos.grid.networkcache, slapos.grid.distribution, distro
+import slapos.grid.networkcache, slapos.grid.distribution, distro, pyftpdlib
 assert md.version("slapos.libnetworkcache") == "0.30", md.version("slapos.libnetworkcache")
 assert md.version("slapos.core") == "1.26.1", md.version("slapos.core")
 assert slapos.grid.networkcache.LIBNETWORKCACHE_ENABLED
 PY
 }
 
-if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$REQUIREMENTS $SLAPGRID_REQUIREMENTS" ] && check 2>/dev/null; then
+if [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$REQUIREMENTS $SLAPGRID_REQUIREMENTS $TEST_REQUIREMENTS" ] && check 2>/dev/null; then
     exit 0
 fi
 
@@ -48,6 +50,7 @@ rm -f "$MARKER"
 # namespace_packages (one shared `slapos` directory, a *-nspkg.pth per distribution).
 "$PYTHON" -m pip install --quiet --no-deps --no-build-isolation $REQUIREMENTS
 "$PYTHON" -m pip install --quiet --no-deps $SLAPGRID_REQUIREMENTS
+"$PYTHON" -m pip install --quiet --no-deps --no-build-isolation $TEST_REQUIREMENTS
 check
-printf '%s\n' "$REQUIREMENTS $SLAPGRID_REQUIREMENTS" > "$MARKER"
+printf '%s\n' "$REQUIREMENTS $SLAPGRID_REQUIREMENTS $TEST_REQUIREMENTS" > "$MARKER"
 echo "interop venv ready: $PYTHON"

@@ -167,6 +167,40 @@ final class ClientServerTests: XCTestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    /// An FTP origin (pyftpdlib, from the venv) ends its transfer with 226, which is not an
+    /// HTTP status: the file is fetched, uploaded and filed under its URL.
+    func testUploadingAnFTPURLFetchesItFromItsOrigin() throws {
+        let python = Binaries.packageRoot.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            throw TestFailure("no interop venv at \(python): run scripts/interop-venv.sh")
+        }
+        let root = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let origin = Array("a source tarball on an FTP mirror\n".utf8)
+        try Data(origin).write(to: root.appendingPathComponent("source.tar.gz"))
+        let port = try RawSocket.port(of: try SilentListener.closedPortURL())
+        let ftp = Process()
+        ftp.executableURL = URL(fileURLWithPath: python)
+        ftp.arguments = ["-m", "pyftpdlib", "-i", "127.0.0.1", "-p", "\(port)", "-d", root.path]
+        ftp.standardOutput = FileHandle.nullDevice
+        ftp.standardError = FileHandle.nullDevice
+        try ftp.run()
+        defer {
+            ftp.terminate()
+            ftp.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while (try? RawSocket.connectLoopback(port: port)).map({ close($0) }) == nil && Date() < deadline { usleep(20_000) }
+
+        let url = "ftp://127.0.0.1:\(port)/source.tar.gz"
+        let upload = try netcache("upload", "-c", try writeConfig(), "--url", url)
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        XCTAssertEqual(upload.output, "sha512: \(StreamingDigest.sha512Hex(of: origin))\nkey: file-urlmd5:\(StreamingDigest.md5Hex(of: url))\n")
+        let missing = try netcache("upload", "-c", try writeConfig(), "--url", "ftp://127.0.0.1:\(port)/missing.tar.gz")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+    }
+
     func testUploadingADirectoryUploadsAGzipTarOfIt() throws {
         let config = try writeConfig()
         let tree = directory.appendingPathComponent("project")

@@ -15,8 +15,11 @@ public enum URLFetcher {
         var writeError: (any Error)?
         var request = HTTPRequest(method: "GET", url: url)
         request.followRedirects = true
+        // HTTP says in its status whether the body is the file; FTP and the others fail the
+        // transfer instead, and end with codes of their own (226 for FTP).
+        let isHTTP = url.lowercased().hasPrefix("http")
         let head = try CurlEasy().perform(request) { head, chunk in
-            guard head.status == 200 || head.status == 0 else { return false }
+            guard !isHTTP || head.status == 200 else { return false }
             do { try output.write(contentsOf: chunk) } catch {
                 writeError = error
                 return false
@@ -24,7 +27,7 @@ public enum URLFetcher {
             return true
         }
         if let writeError { throw ConfigurationError("cannot write \(path): \(writeError.localizedDescription)") }
-        guard head.status == 200 || (head.status == 0 && !url.lowercased().hasPrefix("http")) else {
+        guard !isHTTP || head.status == 200 else {
             throw HTTPClientError(.status(head.status), method: "GET", url: url, detail: "")
         }
         completed = true
