@@ -41,15 +41,28 @@ public struct BlobStore: Sendable {
         let destination = path(for: sha512)
         try await NIOThreadPool.singleton.runIfActive {
             try blob.synchronize()
-            try FileManager.default.createDirectory(
-                atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let directory = (destination as NSString).deletingLastPathComponent
+            if mkdir(directory, 0o755) == 0 {
+                try Self.synchronizeDirectory(root.path)
+            } else if errno != EEXIST {
+                throw StorageError("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
             if access(destination, F_OK) == 0 {
                 blob.discard()
             } else {
                 try blob.move(to: destination)
+                // A 201 means durable: the new name too, not only the bytes.
+                try Self.synchronizeDirectory(directory)
             }
         }
         return sha512
+    }
+
+    private static func synchronizeDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StorageError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw StorageError("cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
     /// A previous run that died mid-upload leaves staged files behind; none of them is a blob.

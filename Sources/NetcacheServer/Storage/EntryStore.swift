@@ -7,8 +7,15 @@ public struct EntryStore: Sendable {
     private let database: DatabasePool
 
     public init(dataDirectory: URL) throws {
+        var configuration = Configuration()
+        // A 201 promises the entry is on disk. In WAL mode, synchronous = NORMAL syncs the log
+        // only at checkpoints, so the last commits may vanish in a power cut; FULL syncs it
+        // at every commit. Entries are small and PUTs rare beside GETs: FULL costs little.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
         // A DatabasePool always runs in WAL mode: readers never wait for the writer.
-        database = try DatabasePool(path: dataDirectory.appendingPathComponent("shadir.sqlite").path)
+        database = try DatabasePool(path: dataDirectory.appendingPathComponent("shadir.sqlite").path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("entries") { db in
             try db.create(table: "entry") { table in

@@ -38,6 +38,12 @@ final class ServerProcess {
         }
     }
 
+    /// kill -9: no shutdown of any kind.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
 
     /// Peak resident memory of the server (VmHWM), in bytes.
