@@ -33,7 +33,7 @@ public struct NetcacheServer {
             privateDownloads: configuration.privateDownloads)
         do {
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
-            blobs = try BlobStore(dataDirectory: configuration.dataDirectory)
+            blobs = try BlobStore(dataDirectory: configuration.dataDirectory, minimumFreeSpace: configuration.minimumFreeSpace)
             entries = try EntryStore(dataDirectory: configuration.dataDirectory)
         } catch let error as StorageError {
             throw error

@@ -6,6 +6,9 @@ public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var maxUploadSize: Int
+    /// Free space uploads must leave on the data directory's file system; `nil`: 1 GiB or
+    /// 5 % of it, whichever is smaller.
+    public var minimumFreeSpace: Int?
     public var tlsCertificateFile: String?
     public var tlsKeyFile: String?
     public var clientCAFile: String?
@@ -18,6 +21,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1",
         port: Int = 8080,
         maxUploadSize: Int = 16 << 30,
+        minimumFreeSpace: Int? = nil,
         tlsCertificateFile: String? = nil,
         tlsKeyFile: String? = nil,
         clientCAFile: String? = nil,
@@ -29,6 +33,7 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.maxUploadSize = maxUploadSize
+        self.minimumFreeSpace = minimumFreeSpace
         self.tlsCertificateFile = tlsCertificateFile
         self.tlsKeyFile = tlsKeyFile
         self.clientCAFile = clientCAFile

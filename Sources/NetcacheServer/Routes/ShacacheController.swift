@@ -19,21 +19,48 @@ struct ShacacheController {
     /// Streams the body to a staging file while hashing it; only a complete upload within
     /// the size limit becomes a blob.
     @Sendable func upload(_ request: Request, context: Context) async throws -> Response {
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxUploadSize {
+        let declared = request.headers[.contentLength].flatMap(Int.init)
+        if let declared, declared > maxUploadSize {
             throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes")
         }
+        // Refused before a byte is read when it says it will not fit, and as soon as it
+        // does not when it streams.
+        if let declared, try !store.freeSpace.admits(declared) { throw Self.noRoom(store.freeSpace) }
         let staged = try store.beginUpload()
-        for try await buffer in request.body {
-            guard staged.size + buffer.readableBytes <= maxUploadSize else {
-                throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes")
+        var sinceCheck = 0
+        do {
+            for try await buffer in request.body {
+                guard staged.size + buffer.readableBytes <= maxUploadSize else {
+                    throw HTTPError(.contentTooLarge, message: "upload larger than the limit of \(maxUploadSize) bytes")
+                }
+                sinceCheck += buffer.readableBytes
+                if declared == nil, sinceCheck >= Self.freeSpaceCheckInterval {
+                    sinceCheck = 0
+                    if try !store.freeSpace.admits(Self.freeSpaceCheckInterval) { throw Self.noRoom(store.freeSpace) }
+                }
+                try buffer.withUnsafeReadableBytes { try staged.write($0) }
+                context.bytesReceived.add(buffer.readableBytes)
             }
-            try buffer.withUnsafeReadableBytes { try staged.write($0) }
-            context.bytesReceived.add(buffer.readableBytes)
+        } catch let full as StorageFull {
+            throw HTTPError(Self.insufficientStorage, message: full.description)
         }
-        let sha512 = try await store.commit(staged)
+        let sha512: String
+        do {
+            sha512 = try await store.commit(staged)
+        } catch let full as StorageFull {
+            throw HTTPError(Self.insufficientStorage, message: full.description)
+        }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sha512)))
+    }
+
+    private static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+    /// Streamed uploads look the free space up again after this many bytes.
+    private static let freeSpaceCheckInterval = 4 << 20
+
+    private static func noRoom(_ freeSpace: FreeSpace) -> HTTPError {
+        HTTPError(insufficientStorage, message: "not enough space for the upload: \(freeSpace.minimum >> 20) MiB must stay free (--min-free-space)")
     }
 
     @Sendable func download(_ request: Request, context: Context) async throws -> Response {

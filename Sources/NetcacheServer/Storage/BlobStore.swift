@@ -9,12 +9,14 @@ import NetcacheProtocol
 public struct BlobStore: Sendable {
     public let root: URL
     let staging: URL
+    let freeSpace: FreeSpace
 
-    public init(dataDirectory: URL) throws {
+    public init(dataDirectory: URL, minimumFreeSpace: Int? = nil) throws {
         root = dataDirectory.appendingPathComponent("shacache", isDirectory: true)
         staging = dataDirectory.appendingPathComponent("staging", isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        freeSpace = try FreeSpace(directory: staging.path, minimum: minimumFreeSpace)
         try removeLeftoverStagedFiles()
     }
 

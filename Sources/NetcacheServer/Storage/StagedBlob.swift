@@ -34,6 +34,7 @@ public final class StagedBlob: @unchecked Sendable {
             let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
+                if errno == ENOSPC || errno == EDQUOT { throw StorageFull(reason: String(cString: strerror(errno))) }
                 throw StorageError("cannot write a staging file: \(String(cString: strerror(errno)))")
             }
             offset += written
@@ -47,6 +48,7 @@ public final class StagedBlob: @unchecked Sendable {
 
     func synchronize() throws {
         guard fsync(descriptor) == 0 else {
+            if errno == ENOSPC || errno == EDQUOT { throw StorageFull(reason: String(cString: strerror(errno))) }
             throw StorageError("cannot sync a staging file: \(String(cString: strerror(errno)))")
         }
     }
@@ -74,6 +76,14 @@ public final class StagedBlob: @unchecked Sendable {
             descriptor = -1
         }
     }
+}
+
+/// The data directory's file system is full (or the quota reached): the upload is refused
+/// with 507, and nothing of it is kept.
+public struct StorageFull: Error, CustomStringConvertible {
+    public let reason: String
+
+    public var description: String { "not enough space for the upload: \(reason)" }
 }
 
 /// A storage failure, with the system's reason.

@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest accepted upload, in bytes or with a K, M, G or T suffix; larger ones get 413.", valueName: "size"))
     var maxUploadSize = ByteSize(argument: "16G")!
 
+    @Option(help: ArgumentHelp("Free space uploads must leave on the data directory's file system (default: 1G or 5 % of it, whichever is smaller); uploads that would not get 507.", valueName: "size"))
+    var minFreeSpace: ByteSize?
+
     @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Serve HTTPS with this PEM certificate (chain).", valueName: "file"))
     var tlsCertificate: String?
 
@@ -54,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             host: host,
             port: port,
             maxUploadSize: maxUploadSize.bytes,
+            minimumFreeSpace: minFreeSpace?.bytes,
             tlsCertificateFile: tlsCertificate,
             tlsKeyFile: tlsKey,
             clientCAFile: clientCA,
