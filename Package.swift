@@ -87,6 +87,7 @@ let package = Package(
                 "NetcacheProtocol",
                 "BinaryCache",
                 "netcache",
+                "NetcacheServer",
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
             ]
         ),

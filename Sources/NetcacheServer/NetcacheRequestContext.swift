@@ -15,7 +15,8 @@ public struct NetcacheRequestContext: RequestContext {
     }
 }
 
-/// A byte count shared between a handler and the middleware that logs it.
+/// A count shared between threads: body bytes between a handler and the middleware that
+/// logs them, bcrypt checks.
 final class ByteCounter: Sendable {
     private let count = Atomic<Int>(0)
 

@@ -5,6 +5,20 @@ import NIOPosix
 /// Upload credentials from an htpasswd-style file: `user:$2y$...` lines, bcrypt only.
 public struct HtpasswdFile: Sendable {
     private let hashes: [String: String]
+    /// What an unknown user's password is checked against: a hash of the file's own cost,
+    /// so that an unknown name costs one bcrypt like a wrong password, and answers no
+    /// faster (which would tell an attacker which names exist).
+    private let unknownUserHash: String
+    /// bcrypt checks done, for the tests of that.
+    let verifications = ByteCounter()
+
+    /// bcrypt is slow on purpose: it runs on threads of its own, so that a flood of wrong
+    /// passwords waits for them and never for the threads that serve downloads.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
 
     public init(path: String) throws {
         let text: String
@@ -28,11 +42,20 @@ public struct HtpasswdFile: Sendable {
         }
         guard !hashes.isEmpty else { throw ServerConfigurationError("\(path): no user in basic auth file") }
         self.hashes = hashes
+        // "$2y$12$...": the cost is the two digits after the second "$".
+        let cost = hashes.values.first.flatMap { UInt8($0.split(separator: "$").dropFirst().first ?? "") } ?? 12
+        unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: cost)
     }
 
-    /// Checks a user and password; bcrypt is slow on purpose, so it runs off the event loops.
+    /// Checks a user and password, off the event loops.
     public func verify(user: String, password: String) async -> Bool {
-        guard let hash = hashes[user] else { return false }
-        return (try? await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }) ?? false
+        let known = hashes[user]
+        let hash = known ?? unknownUserHash
+        let verifications = verifications
+        let matches = (try? await Self.pool.runIfActive {
+            verifications.add(1)
+            return Bcrypt.verify(password, hash: hash)
+        }) ?? false
+        return known != nil && matches
     }
 }
