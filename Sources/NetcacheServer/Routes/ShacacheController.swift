@@ -38,7 +38,7 @@ struct ShacacheController {
                     sinceCheck = 0
                     if try !store.freeSpace.admits(Self.freeSpaceCheckInterval) { throw Self.noRoom(store.freeSpace) }
                 }
-                try buffer.withUnsafeReadableBytes { try staged.write($0) }
+                try await store.append(buffer, to: staged)
                 context.bytesReceived.add(buffer.readableBytes)
             }
         } catch let full as StorageFull {

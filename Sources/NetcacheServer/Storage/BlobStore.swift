@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOPosix
 import NetcacheProtocol
 
@@ -32,8 +33,24 @@ public struct BlobStore: Sendable {
         return Int(status.st_size)
     }
 
+    /// Uploads' disk writes, hashing and fsyncs run on threads of their own, never on
+    /// Swift's cooperative pool (one thread per core: two here), where two uploads onto a
+    /// slow disk would stall every other request; nor on NIO's shared blocking pool.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
     public func beginUpload() throws -> StagedBlob {
         try StagedBlob(directory: staging)
+    }
+
+    /// Writes and hashes the next part of an upload.
+    public func append(_ buffer: ByteBuffer, to blob: StagedBlob) async throws {
+        try await Self.pool.runIfActive {
+            try buffer.withUnsafeReadableBytes { try blob.write($0) }
+        }
     }
 
     /// Makes a finished upload visible under its address. An identical blob already stored
@@ -41,7 +58,7 @@ public struct BlobStore: Sendable {
     public func commit(_ blob: StagedBlob) async throws -> String {
         let sha512 = blob.finish()
         let destination = path(for: sha512)
-        try await NIOThreadPool.singleton.runIfActive {
+        try await Self.pool.runIfActive {
             try blob.synchronize()
             let directory = (destination as NSString).deletingLastPathComponent
             if mkdir(directory, 0o755) == 0 {

@@ -25,8 +25,7 @@ public final class StagedBlob: @unchecked Sendable {
         discard()
     }
 
-    /// Appends bytes. Writes go to the page cache and are short, so they run inline; the one
-    /// slow step, fsync, runs on the thread pool in `BlobStore.commit`.
+    /// Appends bytes; blocks, so `BlobStore.append` runs it off the cooperative pool.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bytes)
         var offset = 0
