@@ -52,6 +52,7 @@ let package = Package(
             name: "NetcacheServer",
             dependencies: [
                 "NetcacheProtocol",
+                "NetcacheClient",
                 "COpenSSL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -6,6 +6,7 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOSSL
+import NetcacheClient
 
 /// The shacache + shadir server.
 public struct NetcacheServer {
@@ -13,6 +14,7 @@ public struct NetcacheServer {
     let policy: AccessPolicy
     let blobs: BlobStore
     let entries: EntryStore
+    let trust: CertificateList?
     let logger: Logger
 
     /// Checks the configuration and opens the storage; throws before anything is served.
@@ -25,6 +27,7 @@ public struct NetcacheServer {
         }
         self.configuration = configuration
         self.logger = logger
+        trust = try configuration.trustedCertificatesFile.map { try Self.loadTrust($0, logger: logger) }
         policy = try AccessPolicy(
             basicAuth: try configuration.basicAuthFile.map(HtpasswdFile.init(path:)),
             clientCA: try configuration.clientCAFile.map(ClientCertificateAuthority.init(caFile:)),
@@ -42,6 +45,22 @@ public struct NetcacheServer {
         }
     }
 
+    /// `--trusted-certificates`: at least one certificate; what does not parse is said.
+    private static func loadTrust(_ path: String, logger: Logger) throws -> CertificateList {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ServerConfigurationError("cannot read --trusted-certificates \(path): \(error.localizedDescription)")
+        }
+        let trust = CertificateList(pem: text)
+        guard !trust.isEmpty else {
+            throw ServerConfigurationError("--trusted-certificates \(path): no certificate in it" + (trust.skipped.first.map { " (\($0))" } ?? ""))
+        }
+        for skipped in trust.skipped { logger.warning("--trusted-certificates \(path): \(skipped)") }
+        return trust
+    }
+
     /// The upload policy in force, for the start-up message.
     public var policySummary: String { policy.summary }
 
@@ -53,7 +72,7 @@ public struct NetcacheServer {
         router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: AccessControlMiddleware(policy: policy))
         ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize).register(on: router)
-        ShadirController(store: entries).register(on: router)
+        ShadirController(store: entries, trust: trust).register(on: router)
 
         let scheme = configuration.scheme
         let host = configuration.host

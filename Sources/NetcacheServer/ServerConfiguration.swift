@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyFile: String?
     public var clientCAFile: String?
     public var basicAuthFile: String?
+    /// PEM certificates: when given, shadir PUTs must be signed by one of them.
+    public var trustedCertificatesFile: String?
     public var allowAnonymousUploads: Bool
     public var privateDownloads: Bool
 
@@ -26,6 +28,7 @@ public struct ServerConfiguration: Sendable {
         tlsKeyFile: String? = nil,
         clientCAFile: String? = nil,
         basicAuthFile: String? = nil,
+        trustedCertificatesFile: String? = nil,
         allowAnonymousUploads: Bool = false,
         privateDownloads: Bool = false
     ) {
@@ -38,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         self.tlsKeyFile = tlsKeyFile
         self.clientCAFile = clientCAFile
         self.basicAuthFile = basicAuthFile
+        self.trustedCertificatesFile = trustedCertificatesFile
         self.allowAnonymousUploads = allowAnonymousUploads
         self.privateDownloads = privateDownloads
     }

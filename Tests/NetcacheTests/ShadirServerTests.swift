@@ -99,3 +99,50 @@ final class ShadirServerTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/w", body: body(info: "{\"sha512\": \"\(sha)\"}", signature: wrapped)).status, 201)
     }
 }
+
+/// `--trusted-certificates`: only entries signed by one of them are filed.
+final class TrustedCertificatesTests: XCTestCase {
+    func testOnlyEntriesSignedByATrustedKeyAreFiled() throws {
+        let directory = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trusted = try KeyGenerator.generate(commonName: "builder", bits: 2048)
+        let stranger = try KeyGenerator.generate(commonName: "stranger", bits: 2048)
+        let certificates = directory.appendingPathComponent("trusted.pem").path
+        try trusted.certificatePEM.write(toFile: certificates, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(arguments: ["--trusted-certificates", certificates], dataDirectory: directory)
+        defer { server.stop() }
+
+        let info = "{\"sha512\": \"\(String(repeating: "cd", count: 64))\", \"url\": \"https://lab.example/a.tar.gz\"}"
+        func put(_ key: String, signature: String) throws -> TestResponse {
+            let body = Array(JSONValue.array([.string(info), .string(signature)]).pythonJSON.utf8)
+            return try TestHTTP.request("PUT", server.shadirURL + "/" + key, body: body)
+        }
+        let signed = try SigningKey(pem: Array(trusted.privateKeyPEM.utf8)).signature(of: info)
+        XCTAssertEqual(try put("trusted:signed", signature: signed).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/trusted:signed").status, 200)
+
+        let unsigned = try put("trusted:unsigned", signature: "")
+        XCTAssertEqual(unsigned.status, 403)
+        XCTAssertTrue(unsigned.text.contains("does not verify against --trusted-certificates"), unsigned.text)
+        let foreign = try SigningKey(pem: Array(stranger.privateKeyPEM.utf8)).signature(of: info)
+        XCTAssertEqual(try put("trusted:foreign", signature: foreign).status, 403)
+        for key in ["trusted:unsigned", "trusted:foreign"] {
+            XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/" + key).status, 404, key)
+        }
+    }
+
+    func testAFileWithoutACertificateStopsTheServerFromStarting() throws {
+        let directory = try TemporaryDirectory.make()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let empty = directory.appendingPathComponent("empty.pem").path
+        try "# no certificate here\n".write(toFile: empty, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ServerProcess(arguments: ["--trusted-certificates", empty], dataDirectory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("--trusted-certificates \(empty): no certificate in it"), "\(error)")
+        }
+        let broken = directory.appendingPathComponent("broken.pem").path
+        try "-----BEGIN CERTIFICATE-----\nnot base64\n".write(toFile: broken, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ServerProcess(arguments: ["--trusted-certificates", broken], dataDirectory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("--trusted-certificates \(broken): no certificate in it (certificate #1 ignored"), "\(error)")
+        }
+    }
+}

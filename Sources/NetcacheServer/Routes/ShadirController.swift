@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import NetcacheClient
 import NetcacheProtocol
 
 /// shadir: `PUT /shadir/<key>` files a signed entry under a key; `GET /shadir/<key>` lists
@@ -12,6 +13,10 @@ struct ShadirController {
     static let maxEntrySize = 1 << 20
 
     let store: EntryStore
+    /// With `--trusted-certificates`: only entries signed by one of them are filed. Every
+    /// local user may upload to the embedded default (each SlapOS partition is one), and
+    /// must not be able to file entries the nodes would trust.
+    let trust: CertificateList?
 
     func register(on router: Router<Context>) {
         router.put("/shadir/**", use: index)
@@ -27,10 +32,14 @@ struct ShadirController {
             throw HTTPError(.contentTooLarge, message: "a shadir entry is at most \(Self.maxEntrySize) bytes")
         }
         context.bytesReceived.add(body.readableBytes)
+        let entry: ShadirEntry
         do {
-            _ = try ShadirEntry(validatingBody: body.readableBytesView)
+            entry = try ShadirEntry(validatingBody: body.readableBytesView)
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
+        }
+        if let trust, !trust.verifies(info: entry.info, signature: entry.signature) {
+            throw HTTPError(.forbidden, message: "the entry's signature does not verify against --trusted-certificates")
         }
         try await store.add(key: key, body: String(buffer: body))
         return Response(status: .created)

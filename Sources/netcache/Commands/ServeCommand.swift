@@ -44,6 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("htpasswd-style file of bcrypt users who may upload (for deployments behind a proxy).", valueName: "file"))
     var basicAuthFile: String?
 
+    @Option(help: ArgumentHelp("PEM certificates: shadir entries must be signed by one of them (403 otherwise).", valueName: "file"))
+    var trustedCertificates: String?
+
     @Flag(help: "Accept uploads without credentials from anyone who can connect.")
     var allowAnonymousUploads = false
 
@@ -62,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
             tlsKeyFile: tlsKey,
             clientCAFile: clientCA,
             basicAuthFile: basicAuthFile,
+            trustedCertificatesFile: trustedCertificates,
             allowAnonymousUploads: allowAnonymousUploads,
             privateDownloads: privateDownloads)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
