@@ -28,6 +28,7 @@ struct ShacacheController {
         if let declared, try !store.freeSpace.admits(declared) { throw Self.noRoom(store.freeSpace) }
         let staged = try store.beginUpload()
         var sinceCheck = 0
+        let sha512: String
         do {
             for try await buffer in request.body {
                 guard staged.size + buffer.readableBytes <= maxUploadSize else {
@@ -41,11 +42,6 @@ struct ShacacheController {
                 try await store.append(buffer, to: staged)
                 context.bytesReceived.add(buffer.readableBytes)
             }
-        } catch let full as StorageFull {
-            throw HTTPError(Self.insufficientStorage, message: full.description)
-        }
-        let sha512: String
-        do {
             sha512 = try await store.commit(staged)
         } catch let full as StorageFull {
             throw HTTPError(Self.insufficientStorage, message: full.description)
