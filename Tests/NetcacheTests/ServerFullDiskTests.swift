@@ -90,15 +90,7 @@ final class ServerFullDiskTests: XCTestCase {
         let sent = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             defer { sent.signal() }
-            func send(_ bytes: [UInt8]) -> Bool {
-                var offset = 0
-                while offset < bytes.count {
-                    let count = bytes[offset...].withUnsafeBytes { Foundation.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                    guard count > 0 else { return false }
-                    offset += count
-                }
-                return true
-            }
+            func send(_ bytes: [UInt8]) -> Bool { RawSocket.sendAll(bytes, on: socket) }
             guard send(head) else { return }
             for number in 0..<megabytes {
                 if number == pause {
@@ -110,13 +102,7 @@ final class ServerFullDiskTests: XCTestCase {
             }
             _ = send(Array("0\r\n\r\n".utf8))
         }
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = recv(socket, &buffer, buffer.count, 0)
-            if count <= 0 { break }
-            answer.append(contentsOf: buffer[..<count])
-        }
+        let answer = RawSocket.readToEnd(socket)
         shutdown(socket, Int32(SHUT_RDWR))
         sent.wait()
         return String(decoding: answer, as: UTF8.self)

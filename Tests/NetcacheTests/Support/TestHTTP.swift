@@ -29,13 +29,24 @@ enum RawSocket {
     static func exchange(url: String, bytes: [UInt8], readAnswer: Bool) throws -> String {
         let socket = try connectLoopback(port: try port(of: url))
         defer { close(socket) }
+        guard sendAll(bytes, on: socket) else { throw TestFailure("send failed") }
+        guard readAnswer else { return "" }
+        return String(decoding: readToEnd(socket), as: UTF8.self)
+    }
+
+    /// Sends every byte; `false` once the peer no longer takes them.
+    static func sendAll(_ bytes: [UInt8], on socket: Int32) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw TestFailure("send failed") }
+            guard sent > 0 else { return false }
             offset += sent
         }
-        guard readAnswer else { return "" }
+        return true
+    }
+
+    /// Reads until the peer closes.
+    static func readToEnd(_ socket: Int32) -> [UInt8] {
         var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -43,7 +54,7 @@ enum RawSocket {
             if count <= 0 { break }
             answer.append(contentsOf: buffer[..<count])
         }
-        return String(decoding: answer, as: UTF8.self)
+        return answer
     }
 
     /// A TCP connection to 127.0.0.1:port; the caller closes it.
