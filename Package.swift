@@ -81,6 +81,14 @@ let package = Package(
             ]
         ),
 
+        // libFuzzer targets for the parsers (scripts/fuzz.sh); built plainly, it replays a
+        // corpus.
+        .executableTarget(
+            name: "netcache-fuzz",
+            dependencies: ["NetcacheProtocol", "NetcacheClient", "BinaryCache"],
+            path: "Sources/NetcacheFuzz"
+        ),
+
         .testTarget(
             name: "NetcacheTests",
             dependencies: [
