@@ -6,13 +6,14 @@ import Foundation
 /// first.
 struct ExtractionBudget {
     /// At most this many entries (`file_count` of a netcache entry).
-    var entries: Int?
+    let entries: Int?
     /// At most this many bytes of file content (`unpacked_size`).
-    var bytes: Int?
-    /// Free space to leave on software_root's file system.
-    var freeSpaceFloor: Int
+    let bytes: Int?
+    /// Free space to leave on software_root's file system: software_min_free_space for
+    /// entries that sign no sizes, and `fixedFloor` at least.
+    let freeSpaceFloor: Int
     /// Where the floor is checked, for messages.
-    var root: String
+    let root: String
 
     /// Kept free however small software_min_free_space is: the node must keep working.
     static let fixedFloor = 16 << 20
