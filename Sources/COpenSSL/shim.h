@@ -20,4 +20,17 @@ static inline int netcache_EVP_PKEY_CTX_set_rsa_keygen_bits(EVP_PKEY_CTX *ctx, i
     return EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits);
 }
 
+/* STACK_OF(X509) is a family of macros: the untrusted intermediates of a client's chain. */
+static inline STACK_OF(X509) *netcache_x509_stack_new(void) {
+    return sk_X509_new_null();
+}
+
+static inline int netcache_x509_stack_push(STACK_OF(X509) *stack, X509 *certificate) {
+    return sk_X509_push(stack, certificate);
+}
+
+static inline void netcache_x509_stack_free(STACK_OF(X509) *stack) {
+    sk_X509_pop_free(stack, X509_free);
+}
+
 #endif

@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var tlsCertificateFile: String?
     public var tlsKeyFile: String?
     public var clientCAFile: String?
+    /// PEM CRLs of the client CA (and of CAs above it), several to a file allowed.
+    public var clientCRLFiles: [String]
     public var basicAuthFile: String?
     /// PEM certificates: when given, shadir PUTs must be signed by one of them.
     public var trustedCertificatesFile: String?
@@ -27,6 +29,7 @@ public struct ServerConfiguration: Sendable {
         tlsCertificateFile: String? = nil,
         tlsKeyFile: String? = nil,
         clientCAFile: String? = nil,
+        clientCRLFiles: [String] = [],
         basicAuthFile: String? = nil,
         trustedCertificatesFile: String? = nil,
         allowAnonymousUploads: Bool = false,
@@ -40,6 +43,7 @@ public struct ServerConfiguration: Sendable {
         self.tlsCertificateFile = tlsCertificateFile
         self.tlsKeyFile = tlsKeyFile
         self.clientCAFile = clientCAFile
+        self.clientCRLFiles = clientCRLFiles
         self.basicAuthFile = basicAuthFile
         self.trustedCertificatesFile = trustedCertificatesFile
         self.allowAnonymousUploads = allowAnonymousUploads
@@ -50,6 +54,17 @@ public struct ServerConfiguration: Sendable {
     var listensOnLoopbackOnly: Bool {
         let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The options naming the files SIGHUP rereads, as given.
+    var securityFileOptions: [String] {
+        var options: [String] = []
+        if tlsCertificateFile != nil { options += ["--tls-cert", "--tls-key"] }
+        if clientCAFile != nil { options.append("--client-ca") }
+        if !clientCRLFiles.isEmpty { options.append("--client-crl") }
+        if basicAuthFile != nil { options.append("--basic-auth-file") }
+        if trustedCertificatesFile != nil { options.append("--trusted-certificates") }
+        return options
     }
 
     var scheme: String { tlsCertificateFile == nil ? "http" : "https" }

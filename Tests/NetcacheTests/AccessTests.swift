@@ -94,17 +94,18 @@ final class UploadPolicyTests: XCTestCase {
 
 /// TLS with client certificates, as production authorises uploaders.
 final class ClientCertificateTests: XCTestCase {
-    var directory: URL!
+    var pki: TestPKI!
     var server: ServerProcess!
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory.make()
-        try makeAuthority("ca")
-        try makeAuthority("rogue-ca")
+        let directory = try TemporaryDirectory.make()
+        pki = TestPKI(directory: directory)
+        try pki.authority("ca")
+        try pki.authority("rogue-ca")
         // 1024-bit server key: deployed servers have them and must stay reachable.
-        try makeCertificate("server", signedBy: "ca", bits: 1024, subjectAltName: "IP:127.0.0.1")
-        try makeCertificate("uploader", signedBy: "ca", bits: 2048, subjectAltName: nil)
-        try makeCertificate("intruder", signedBy: "rogue-ca", bits: 2048, subjectAltName: nil)
+        try pki.certificate("server", signedBy: "ca", bits: 1024, extensions: "subjectAltName=IP:127.0.0.1\n")
+        try pki.certificate("uploader", signedBy: "ca")
+        try pki.certificate("intruder", signedBy: "rogue-ca")
         server = try ServerProcess(
             arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", path("ca.pem")],
             dataDirectory: directory)
@@ -114,20 +115,7 @@ final class ClientCertificateTests: XCTestCase {
         server.stop()
     }
 
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    private func makeAuthority(_ name: String) throws {
-        try openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
-                    "-keyout", path("\(name).key"), "-out", path("\(name).pem"))
-    }
-
-    private func makeCertificate(_ name: String, signedBy ca: String, bits: Int, subjectAltName: String?) throws {
-        try openssl("req", "-newkey", "rsa:\(bits)", "-nodes", "-subj", "/CN=\(name)", "-keyout", path("\(name).key"), "-out", path("\(name).csr"))
-        let extensions = path("\(name).ext")
-        try (subjectAltName.map { "subjectAltName=\($0)\n" } ?? "basicConstraints=CA:FALSE\n").write(toFile: extensions, atomically: true, encoding: .utf8)
-        try openssl("x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
-                    "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", path("\(name).pem"))
-    }
+    private func path(_ name: String) -> String { pki.path(name) }
 
     private func tls(_ client: String?) -> TLSSettings {
         TLSSettings(caFile: path("ca.pem"), certificateFile: client.map { path("\($0).pem") }, keyFile: client.map { path("\($0).key") })

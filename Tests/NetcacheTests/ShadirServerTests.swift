@@ -129,6 +129,12 @@ final class TrustedCertificatesTests: XCTestCase {
         for key in ["trusted:unsigned", "trusted:foreign"] {
             XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/" + key).status, 404, key)
         }
+
+        // SIGHUP rereads the list: the stranger becomes trusted, the builder no longer is.
+        try stranger.certificatePEM.write(toFile: certificates, atomically: true, encoding: .utf8)
+        XCTAssertTrue(try server.reload().contains("SIGHUP: reread --trusted-certificates"), server.log)
+        XCTAssertEqual(try put("trusted:foreign", signature: foreign).status, 201)
+        XCTAssertEqual(try put("trusted:signed-again", signature: signed).status, 403)
     }
 
     func testAFileWithoutACertificateStopsTheServerFromStarting() throws {

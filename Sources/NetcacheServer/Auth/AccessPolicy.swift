@@ -1,8 +1,5 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdCore
-import NIOSSL
 
 /// Who may upload, and who may download.
 ///
@@ -10,8 +7,8 @@ import NIOSSL
 /// from the basic auth file. The one exception is a server that listens on loopback only
 /// with no credentials configured (a developer's local cache, reachable by the unmodified
 /// Python client over plain HTTP), or one told `--allow-anonymous-uploads`.
-public struct AccessPolicy: Sendable {
-    public enum AnonymousUploads: Sendable {
+struct AccessPolicy: Sendable {
+    enum AnonymousUploads: Sendable {
         /// Credentials are required.
         case refused
         /// Anyone on this host, except through a reverse proxy.
@@ -21,23 +18,24 @@ public struct AccessPolicy: Sendable {
     }
 
     let anonymousUploads: AnonymousUploads
-    let basicAuth: HtpasswdFile?
-    let clientCA: ClientCertificateAuthority?
+    /// The client CA and the basic auth users in force; a reload changes what they hold,
+    /// never whether they are configured.
+    let settings: LiveSecuritySettings
     let privateDownloads: Bool
+    private let usesClientCertificates: Bool
+    private let usesBasicAuth: Bool
 
-    public init(
-        basicAuth: HtpasswdFile?, clientCA: ClientCertificateAuthority?, listensOnLoopbackOnly: Bool,
-        allowAnonymousUploads: Bool, privateDownloads: Bool
-    ) throws {
-        self.basicAuth = basicAuth
-        self.clientCA = clientCA
-        self.privateDownloads = privateDownloads
-        let hasCredentials = basicAuth != nil || clientCA != nil
-        if allowAnonymousUploads {
+    init(configuration: ServerConfiguration, settings: LiveSecuritySettings) throws {
+        self.settings = settings
+        privateDownloads = configuration.privateDownloads
+        usesClientCertificates = configuration.clientCAFile != nil
+        usesBasicAuth = configuration.basicAuthFile != nil
+        let hasCredentials = usesClientCertificates || usesBasicAuth
+        if configuration.allowAnonymousUploads {
             anonymousUploads = .allowed
         } else if hasCredentials {
             anonymousUploads = .refused
-        } else if listensOnLoopbackOnly {
+        } else if configuration.listensOnLoopbackOnly {
             anonymousUploads = .loopbackOnly
         } else {
             throw ServerConfigurationError(
@@ -50,10 +48,10 @@ public struct AccessPolicy: Sendable {
     }
 
     /// The policy in force, said once at start-up.
-    public var summary: String {
+    var summary: String {
         var ways: [String] = []
-        if clientCA != nil { ways.append("a TLS client certificate from the client CA") }
-        if basicAuth != nil { ways.append("basic credentials from the auth file") }
+        if usesClientCertificates { ways.append("a TLS client certificate from the client CA") }
+        if usesBasicAuth { ways.append("basic credentials from the auth file") }
         let uploads: String
         switch anonymousUploads {
         case .allowed: uploads = "uploads: anonymous uploads allowed (--allow-anonymous-uploads)"
@@ -78,46 +76,26 @@ public struct AccessPolicy: Sendable {
         default:
             break
         }
-        if let clientCA, let certificate = try? await context.channel.nioSSL_peerCertificate().get() {
-            if let der = try? certificate.toDERBytes(), clientCA.verifies(certificateDER: der) { return }
-            if basicAuth == nil { throw HTTPError(.forbidden, message: "client certificate not signed by the client CA") }
+        let current = settings.current
+        if let clientCA = current.clientCA {
+            let chain = await context.channel.presentedCertificateChain()
+            if !chain.isEmpty {
+                switch clientCA.verify(chain: chain) {
+                case .trusted:
+                    return
+                case .refused(let reason) where current.basicAuth == nil:
+                    throw HTTPError(.forbidden, message: "client certificate refused: \(reason)")
+                case .refused:
+                    break
+                }
+            }
         }
-        if let basicAuth, let credentials = BasicCredentials(request.headers[.authorization]) {
+        if let basicAuth = current.basicAuth, let credentials = BasicCredentials(request.headers[.authorization]) {
             if await basicAuth.verify(user: credentials.user, password: credentials.password) { return }
             throw HTTPError(.forbidden, message: "wrong credentials")
         }
         var headers = HTTPFields()
-        if basicAuth != nil { headers[.wwwAuthenticate] = "Basic realm=\"netcache\"" }
+        if usesBasicAuth { headers[.wwwAuthenticate] = "Basic realm=\"netcache\"" }
         throw HTTPError(.unauthorized, headers: headers, message: "credentials required")
-    }
-}
-
-extension HTTPField.Name {
-    static let forwarded = HTTPField.Name("Forwarded")!
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
-}
-
-/// `Authorization: Basic base64(user:password)`.
-struct BasicCredentials {
-    let user: String
-    let password: String
-
-    init?(_ header: String?) {
-        guard let header, header.lowercased().hasPrefix("basic "),
-            let decoded = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-            let text = String(data: decoded, encoding: .utf8),
-            let colon = text.firstIndex(of: ":")
-        else { return nil }
-        user = String(text[..<colon])
-        password = String(text[text.index(after: colon)...])
-    }
-}
-
-/// A server setting that cannot work, said before anything is served.
-public struct ServerConfigurationError: Error, CustomStringConvertible {
-    public let description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }

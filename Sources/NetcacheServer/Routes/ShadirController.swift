@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import NetcacheClient
 import NetcacheProtocol
 
 /// shadir: `PUT /shadir/<key>` files a signed entry under a key; `GET /shadir/<key>` lists
@@ -13,10 +12,10 @@ struct ShadirController {
     static let maxEntrySize = 1 << 20
 
     let store: EntryStore
-    /// With `--trusted-certificates`: only entries signed by one of them are filed. Every
-    /// local user may upload to the embedded default (each SlapOS partition is one), and
-    /// must not be able to file entries the nodes would trust.
-    let trust: CertificateList?
+    /// Holds `--trusted-certificates`: when given, only entries signed by one of them are
+    /// filed. Every local user may upload to the embedded default (each SlapOS partition is
+    /// one), and must not be able to file entries the nodes would trust.
+    let security: LiveSecuritySettings
 
     func register(on router: Router<Context>) {
         router.put("/shadir/**", use: index)
@@ -38,7 +37,7 @@ struct ShadirController {
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
         }
-        if let trust, !trust.verifies(info: entry.info, signature: entry.signature) {
+        if let trust = security.current.trust, !trust.verifies(info: entry.info, signature: entry.signature) {
             throw HTTPError(.forbidden, message: "the entry's signature does not verify against --trusted-certificates")
         }
         try await store.add(key: key, body: String(buffer: body))

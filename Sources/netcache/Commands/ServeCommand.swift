@@ -16,6 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
             listens on anything but loopback refuses to start without them unless given
             --allow-anonymous-uploads.
 
+            SIGHUP rereads the TLS certificate and key, the client CA and CRLs, the basic auth
+            file and the trusted certificates, without dropping connections; when one of them
+            does not load, the previous settings stay in force and the log says why.
+
             The first line on stdout is "listening on URL", printed once the port is bound.
             """
     )
@@ -41,6 +45,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("client-ca"), help: ArgumentHelp("CA whose client certificates may upload (needs TLS).", valueName: "file"))
     var clientCA: String?
 
+    @Option(name: .customLong("client-crl"), help: ArgumentHelp("PEM revocation lists of --client-ca (repeatable); certificates they revoke may not upload.", valueName: "file"))
+    var clientCRLs: [String] = []
+
     @Option(help: ArgumentHelp("htpasswd-style file of bcrypt users who may upload (for deployments behind a proxy).", valueName: "file"))
     var basicAuthFile: String?
 
@@ -64,6 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
             tlsCertificateFile: tlsCertificate,
             tlsKeyFile: tlsKey,
             clientCAFile: clientCA,
+            clientCRLFiles: clientCRLs,
             basicAuthFile: basicAuthFile,
             trustedCertificatesFile: trustedCertificates,
             allowAnonymousUploads: allowAnonymousUploads,

@@ -46,6 +46,20 @@ final class ServerProcess {
 
     var log: String { (try? String(contentsOf: errorLog, encoding: .utf8)) ?? "" }
 
+    /// Sends SIGHUP and waits for the server to log the outcome of the reload: the line
+    /// after the log as it was, which starts with "SIGHUP".
+    @discardableResult
+    func reload(timeout: TimeInterval = 10) throws -> String {
+        let before = log.count
+        Foundation.kill(process.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = log.dropFirst(before).split(separator: "\n").first(where: { $0.contains("SIGHUP") }) { return String(line) }
+            usleep(20_000)
+        }
+        throw TestFailure("no reload logged within \(timeout) s: \(log)")
+    }
+
     /// Peak resident memory of the server (VmHWM), in bytes.
     func peakResidentBytes() throws -> Int {
         try statusBytes("VmHWM")

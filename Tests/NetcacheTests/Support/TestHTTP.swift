@@ -11,11 +11,17 @@ struct TestResponse {
 }
 
 enum TestHTTP {
-    static func request(_ method: String, _ url: String, headers: [String] = [], body: [UInt8]? = nil, tls: TLSSettings = TLSSettings()) throws -> TestResponse {
+    /// `afterChunk` is told how many body bytes have come so far; blocking in it stalls the
+    /// transfer with the connection open.
+    static func request(
+        _ method: String, _ url: String, headers: [String] = [], body: [UInt8]? = nil, tls: TLSSettings = TLSSettings(),
+        afterChunk: (_ receivedSoFar: Int) -> Void = { _ in }
+    ) throws -> TestResponse {
         var received: [UInt8] = []
         let request = HTTPRequest(method: method, url: url, headers: headers, body: body.map { .bytes($0) }, tls: tls)
         let head = try CurlEasy().perform(request) { _, chunk in
             received.append(contentsOf: chunk)
+            afterChunk(received.count)
             return true
         }
         return TestResponse(status: head.status, headers: head.headers, body: received)
