@@ -13,6 +13,7 @@ public struct NetcacheServer {
     public let configuration: ServerConfiguration
     let security: LiveSecuritySettings
     let policy: AccessPolicy
+    let dataLock: DataDirectoryLock
     let blobs: BlobStore
     let entries: EntryStore
     let logger: Logger
@@ -34,6 +35,7 @@ public struct NetcacheServer {
         policy = try AccessPolicy(configuration: configuration, settings: security)
         do {
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+            dataLock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory)
             blobs = try BlobStore(dataDirectory: configuration.dataDirectory, minimumFreeSpace: configuration.minimumFreeSpace)
             entries = try EntryStore(dataDirectory: configuration.dataDirectory)
         } catch let error as StorageError {

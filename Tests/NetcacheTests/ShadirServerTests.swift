@@ -1,5 +1,6 @@
 import Foundation
 import NetcacheProtocol
+import Synchronization
 import XCTest
 
 @testable import NetcacheClient
@@ -64,6 +65,42 @@ final class ShadirServerTests: XCTestCase {
 
     func testUnknownKeyIs404() throws {
         XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/nothing:here").status, 404)
+    }
+
+    /// Listings are cached: a GET after a PUT must see the PUT, a miss included.
+    func testAListingReadBeforeAPutShowsThePutAfterIt() throws {
+        let key = server.shadirURL + "/cached:key"
+        let first = body(info: "{\"sha512\": \"\(sha)\", \"n\": 1}")
+        let second = body(info: "{\"sha512\": \"\(sha)\", \"n\": 2}")
+        XCTAssertEqual(try TestHTTP.request("GET", key).status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", key).status, 404)
+        XCTAssertEqual(try TestHTTP.request("PUT", key, body: first).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", key).text, "[" + String(decoding: first, as: UTF8.self) + "]")
+        XCTAssertEqual(try TestHTTP.request("PUT", key, body: second).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", key).body, Array("[".utf8) + first + Array(", ".utf8) + second + Array("]".utf8))
+    }
+
+    /// GETs racing PUTs of one key: once every PUT is answered, a GET lists them all.
+    func testListingsReadDuringPutsMissNone() throws {
+        let key = server.shadirURL + "/racing:key"
+        let entries = (0..<40).map { body(info: "{\"sha512\": \"\(sha)\", \"n\": \($0)}") }
+        let unexpected = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 80) { index in
+            let method = index % 2 == 0 ? "PUT" : "GET"
+            let status = try? TestHTTP.request(method, key, body: method == "PUT" ? entries[index / 2] : nil).status
+            if ![201, 200, 404].contains(status) { unexpected.withLock { $0.append("\(method) \(String(describing: status))") } }
+        }
+        XCTAssertEqual(unexpected.withLock { $0 }, [])
+        let listed = try ShadirListing.parse(try TestHTTP.request("GET", key).body)
+        XCTAssertEqual(Set(listed.map(\.info)), Set(entries.map { try! ShadirListing.parse(Array("[".utf8) + $0 + Array("]".utf8))[0].info }))
+    }
+
+    func testASecondServerOnTheSameDataDirectoryRefusesToStart() throws {
+        let result = try netcache("serve", "--listen", "127.0.0.1:0", "--data", server.dataDirectory.path)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.hasSuffix("data directory \(server.dataDirectory.path) is in use by another netcache serve\n"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/still:served").status, 404)
     }
 
     func testInfoBytesAreKeptExactly() throws {

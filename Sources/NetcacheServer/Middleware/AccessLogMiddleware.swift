@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -52,8 +51,9 @@ private struct RequestLine: Sendable {
 
     func log(status: Int, bytes: Int, note: String? = nil) {
         let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        var message = "\(method) \(path) \(status) \(bytes) \(String(format: "%.1f", milliseconds))ms"
+        // Tenths of a millisecond, by hand: String(format:) cost a few per cent of a shadir GET.
+        let tenths = elapsed.components.seconds * 10_000 + elapsed.components.attoseconds / 100_000_000_000_000
+        var message = "\(method) \(path) \(status) \(bytes) \(tenths / 10).\(tenths % 10)ms"
         if let note { message += " (\(note))" }
         logger.info("\(message)")
     }

@@ -2,9 +2,11 @@ import Foundation
 import GRDB
 
 /// shadir's storage: entries in SQLite (`<data>/shadir.sqlite`, WAL mode), each kept as
-/// the exact PUT body so that `info` reaches readers byte for byte.
+/// the exact PUT body so that `info` reaches readers byte for byte. Its one writer is the
+/// server holding the data directory's lock, which lets it cache listings.
 public struct EntryStore: Sendable {
     private let database: DatabasePool
+    private let cache = ListingCache()
 
     public init(dataDirectory: URL) throws {
         var configuration = Configuration()
@@ -32,16 +34,25 @@ public struct EntryStore: Sendable {
     /// Returns whether a new entry was added.
     @discardableResult
     public func add(key: String, body: String) async throws -> Bool {
-        try await database.write { db in
+        let added = try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO entry (key, body) VALUES (?, ?)", arguments: [key, body])
             return db.changesCount > 0
         }
+        if added { cache.invalidate(key) }
+        return added
     }
 
     /// The bodies stored under `key`, in insertion order.
     public func bodies(for key: String) async throws -> [String] {
-        try await database.read { db in
-            try String.fetchAll(db, sql: "SELECT body FROM entry WHERE key = ? ORDER BY id", arguments: [key])
+        switch cache.lookup(key) {
+        case .hit(let bodies):
+            return bodies
+        case .miss(let generation):
+            let bodies = try await database.read { db in
+                try String.fetchAll(db, sql: "SELECT body FROM entry WHERE key = ? ORDER BY id", arguments: [key])
+            }
+            cache.keep(bodies, for: key, readAt: generation)
+            return bodies
         }
     }
 }
