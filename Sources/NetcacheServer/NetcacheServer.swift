@@ -13,6 +13,7 @@ public struct NetcacheServer {
     public let configuration: ServerConfiguration
     let security: LiveSecuritySettings
     let policy: AccessPolicy
+    /// Held for the server's life, never read.
     let dataLock: DataDirectoryLock
     let blobs: BlobStore
     let entries: EntryStore
@@ -82,7 +83,7 @@ public struct NetcacheServer {
         let security = security
         return HTTPServerBuilder { responder in
             ReloadableTLSChannel(base: HTTP1Channel(responder: responder)) {
-                guard let context = security.current.tls else { throw ServerConfigurationError("TLS settings lost their context") }
+                guard let context = security.current.tls else { throw ServerConfigurationError("no TLS context loaded") }
                 return context
             }
         }

@@ -46,17 +46,17 @@ struct ShadirController {
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let key = try Self.key(of: request)
-        let bodies = try await store.bodies(for: key)
-        guard !bodies.isEmpty else { throw HTTPError(.notFound) }
+        guard let listing = try await store.listing(for: key) else { throw HTTPError(.notFound) }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: ShadirListing.render(bodies: bodies))))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: listing))
     }
 
     private static func key(of request: Request) throws -> String {
         let path = request.uri.path
-        let raw = path.dropFirst("/shadir/".count)
-        guard !raw.isEmpty, let key = String(raw).removingPercentEncoding, !key.isEmpty else {
+        let raw = String(path.dropFirst("/shadir/".count))
+        // Upstream sends keys raw: decoding only what is escaped spares most GETs Foundation.
+        guard !raw.isEmpty, let key = raw.contains("%") ? raw.removingPercentEncoding : raw, !key.isEmpty else {
             throw HTTPError(.badRequest, message: "missing shadir key")
         }
         return key

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import NIOCore
+import NetcacheProtocol
 
 /// shadir's storage: entries in SQLite (`<data>/shadir.sqlite`, WAL mode), each kept as
 /// the exact PUT body so that `info` reaches readers byte for byte. Its one writer is the
@@ -42,17 +44,19 @@ public struct EntryStore: Sendable {
         return added
     }
 
-    /// The bodies stored under `key`, in insertion order.
-    public func bodies(for key: String) async throws -> [String] {
+    /// The answer to a GET of `key`: its entries in insertion order, as a shadir listing;
+    /// `nil` when it has none.
+    public func listing(for key: String) async throws -> ByteBuffer? {
         switch cache.lookup(key) {
-        case .hit(let bodies):
-            return bodies
+        case .hit(let listing):
+            return listing
         case .miss(let generation):
             let bodies = try await database.read { db in
                 try String.fetchAll(db, sql: "SELECT body FROM entry WHERE key = ? ORDER BY id", arguments: [key])
             }
-            cache.keep(bodies, for: key, readAt: generation)
-            return bodies
+            let listing = bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
+            cache.keep(listing, for: key, readAt: generation)
+            return listing
         }
     }
 }

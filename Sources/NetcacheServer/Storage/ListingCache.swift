@@ -1,8 +1,9 @@
+import NIOCore
 import Synchronization
 
-/// The entries of recently read shadir keys, absent keys included, so that the GETs of a
-/// hot key (every node looking up one release, or one missing download) skip SQLite and
-/// the thread hops of reaching it.
+/// The listings of recently read shadir keys, as served, absent keys included, so that the
+/// GETs of a hot key (every node looking up one release, or one missing download) skip
+/// SQLite, the thread hops of reaching it and the rendering.
 ///
 /// Sound only because this process is the one writer of its database (`DataDirectoryLock`):
 /// every write drops the key it changed. A read that overlapped any write is not kept,
@@ -10,12 +11,13 @@ import Synchronization
 final class ListingCache: Sendable {
     private struct State {
         var generation = 0
-        var bodies: [String: [String]] = [:]
+        /// `nil`: the key has no entry.
+        var listings: [String: ByteBuffer?] = [:]
         var bytes = 0
     }
 
     private let state = Mutex(State())
-    /// Bytes of keys and bodies held; when a new listing would pass it, the cache starts
+    /// Bytes of keys and listings held; when a new listing would pass it, the cache starts
     /// afresh, which keeps memory bounded whatever the keys asked for.
     let byteLimit: Int
 
@@ -24,29 +26,29 @@ final class ListingCache: Sendable {
     }
 
     enum Lookup {
-        case hit([String])
+        case hit(ByteBuffer?)
         /// Read the database, then `keep` the answer with this.
         case miss(Generation)
     }
 
     func lookup(_ key: String) -> Lookup {
         state.withLock { state in
-            if let bodies = state.bodies[key] { return .hit(bodies) }
+            if let listing = state.listings[key] { return .hit(listing) }
             return .miss(Generation(value: state.generation))
         }
     }
 
     /// Keeps what a read that started at `generation` found, unless a write came since.
-    func keep(_ bodies: [String], for key: String, readAt generation: Generation) {
-        let size = key.utf8.count + bodies.reduce(0) { $0 + $1.utf8.count }
+    func keep(_ listing: ByteBuffer?, for key: String, readAt generation: Generation) {
+        let size = Self.size(key, listing)
         guard size <= byteLimit else { return }
         state.withLock { state in
             guard state.generation == generation.value else { return }
             if state.bytes + size > byteLimit {
-                state.bodies.removeAll()
+                state.listings.removeAll()
                 state.bytes = 0
             }
-            if state.bodies.updateValue(bodies, forKey: key) == nil { state.bytes += size }
+            if state.listings.updateValue(listing, forKey: key) == nil { state.bytes += size }
         }
     }
 
@@ -54,10 +56,12 @@ final class ListingCache: Sendable {
     func invalidate(_ key: String) {
         state.withLock { state in
             state.generation += 1
-            if let bodies = state.bodies.removeValue(forKey: key) {
-                state.bytes -= key.utf8.count + bodies.reduce(0) { $0 + $1.utf8.count }
-            }
+            if let listing = state.listings.removeValue(forKey: key) { state.bytes -= Self.size(key, listing) }
         }
+    }
+
+    private static func size(_ key: String, _ listing: ByteBuffer?) -> Int {
+        key.utf8.count + (listing?.readableBytes ?? 0)
     }
 
     /// When a read of the database began, relative to the writes.
