@@ -13,7 +13,7 @@ struct Netcache: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, UploadCommand.self, DownloadCommand.self, KeygenCommand.self,
-            FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self,
+            FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self, FetchCommand.self,
         ]
     )
 

@@ -1,7 +1,30 @@
 import Foundation
 
-/// Fetches a file from its origin (any URL libcurl reads: http, https, ftp, file).
+/// Fetches a file from its origin (any URL libcurl reads: http, https, ftp, file), with
+/// redirects followed. An HTTP answer other than 200 is an error, never content.
 public enum URLFetcher {
+    /// Streams the body to `sink`.
+    public static func fetch(_ url: String, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var sinkError: (any Error)?
+        var request = HTTPRequest(method: "GET", url: url)
+        request.followRedirects = true
+        // HTTP says in its status whether the body is the file; FTP and the others fail the
+        // transfer instead, and end with codes of their own (226 for FTP).
+        let isHTTP = url.lowercased().hasPrefix("http")
+        let head = try CurlEasy().perform(request) { head, chunk in
+            guard !isHTTP || head.status == 200 else { return false }
+            do { try sink(chunk) } catch {
+                sinkError = error
+                return false
+            }
+            return true
+        }
+        if let sinkError { throw sinkError }
+        guard !isHTTP || head.status == 200 else {
+            throw HTTPClientError(.status(head.status), method: "GET", url: url, detail: "")
+        }
+    }
+
     /// Writes the body to `path`, which must not exist yet; nothing is left there on failure.
     public static func fetch(_ url: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
@@ -12,23 +35,12 @@ public enum URLFetcher {
             try? output.close()
             if !completed { try? FileManager.default.removeItem(atPath: path) }
         }
-        var writeError: (any Error)?
-        var request = HTTPRequest(method: "GET", url: url)
-        request.followRedirects = true
-        // HTTP says in its status whether the body is the file; FTP and the others fail the
-        // transfer instead, and end with codes of their own (226 for FTP).
-        let isHTTP = url.lowercased().hasPrefix("http")
-        let head = try CurlEasy().perform(request) { head, chunk in
-            guard !isHTTP || head.status == 200 else { return false }
-            do { try output.write(contentsOf: chunk) } catch {
-                writeError = error
-                return false
-            }
-            return true
-        }
-        if let writeError { throw ConfigurationError("cannot write \(path): \(writeError.localizedDescription)") }
-        guard !isHTTP || head.status == 200 else {
-            throw HTTPClientError(.status(head.status), method: "GET", url: url, detail: "")
+        do {
+            try fetch(url) { try output.write(contentsOf: $0) }
+        } catch let error as HTTPClientError {
+            throw error
+        } catch {
+            throw ConfigurationError("cannot write \(path): \(error.localizedDescription)")
         }
         completed = true
     }

@@ -44,7 +44,7 @@ struct DownloadCommand: ParsableCommand {
     func run() throws {
         let filters = try criteria.map(Criterion.init(parsing:))
         let cache = try client.networkCache()
-        let matches = filters.filter(try cache.select(key: key ?? urlKey(url!)))
+        let matches = filters.filter(try cache.select(key: key ?? DownloadKey.url(url!)))
         guard let first = matches.first else {
             throw CommandError("No result found with given criteria.")
         }
@@ -54,32 +54,11 @@ struct DownloadCommand: ParsableCommand {
         }
         let sha512 = first["sha512"]!.stringValue!
         if let output {
-            try VerifiedFile.write(to: output) { handle in
-                try cache.shacache.download(sha512) { try handle.write(contentsOf: $0) }
-            }
+            let file = try OutputFile(path: output)
+            try cache.shacache.download(sha512) { try file.write($0) }
+            try file.commit()
         } else {
             try cache.shacache.download(sha512) { try FileHandle.standardOutput.write(contentsOf: $0) }
-        }
-    }
-}
-
-/// A file that appears under its name only once its content is complete and verified.
-enum VerifiedFile {
-    static func write(to path: String, _ body: (FileHandle) throws -> Void) throws {
-        let destination = URL(fileURLWithPath: path)
-        let staging = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).netcache-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: staging.path, contents: nil), let handle = FileHandle(forWritingAtPath: staging.path) else {
-            throw CommandError("cannot create \(staging.path)")
-        }
-        do {
-            try body(handle)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(staging.path, destination.path) == 0 else { throw CommandError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        } catch {
-            try? handle.close()
-            try? FileManager.default.removeItem(at: staging)
-            throw error
         }
     }
 }

@@ -6,7 +6,7 @@ struct LookupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lookup",
         abstract: "Look up what the caches hold.",
-        subcommands: [BinarySR.self]
+        subcommands: [BinarySR.self, LookupURLCommand.self, LookupPyPICommand.self]
     )
 
     struct BinarySR: ParsableCommand {
@@ -68,10 +68,7 @@ struct LookupCommand: ParsableCommand {
                     candidate.verified ? "yes" : "no", candidate.refusal ?? "-",
                 ]
             }
-            let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max()! }
-            for row in [header] + rows {
-                print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            printTable(header: header, rows: rows)
         }
     }
 }

@@ -72,7 +72,7 @@ struct UploadCommand: ParsableCommand {
         }
         if let key { return (key, fields) }
         if fields["url"] == nil { fields["url"] = .string(url!) }
-        return (urlKey(url!), fields)
+        return (DownloadKey.url(url!), fields)
     }
 
     private func loadMetadata() throws -> JSONObject {

@@ -11,11 +11,6 @@ func printFlushed(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// `hashlib.md5(url).hexdigest()` keys, as upstream names them.
-func urlKey(_ url: String) -> String {
-    "file-urlmd5:" + StreamingDigest.md5Hex(of: url)
-}
-
 /// A failure while running a command: one line on stderr, exit status 1, no usage text
 /// (ArgumentParser prints usage after a `ValidationError`, which is for bad arguments).
 struct CommandError: Error, CustomStringConvertible {

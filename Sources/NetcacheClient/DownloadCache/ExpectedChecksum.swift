@@ -1,0 +1,37 @@
+/// What a fetched file must hash to: buildout's `md5sum` (or `#md5=` in a URL), or a SHA-512.
+public enum ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
+    case md5(String)
+    case sha512(String)
+
+    /// Lowercase hex of the right length, or `nil`.
+    public init?(md5 hex: String) {
+        guard let hex = Self.hex(hex, length: 32) else { return nil }
+        self = .md5(hex)
+    }
+
+    public init?(sha512 hex: String) {
+        guard let hex = Self.hex(hex, length: 128) else { return nil }
+        self = .sha512(hex)
+    }
+
+    private static func hex(_ text: String, length: Int) -> String? {
+        let lowered = text.lowercased()
+        guard lowered.count == length, lowered.allSatisfy(\.isHexDigit) else { return nil }
+        return lowered
+    }
+
+    /// Whether a file with these digests is the one expected.
+    func matches(md5: String, sha512: String) -> Bool {
+        switch self {
+        case .md5(let expected): return expected == md5
+        case .sha512(let expected): return expected == sha512
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .md5(let hex): return "MD5 \(hex)"
+        case .sha512(let hex): return "SHA-512 \(hex.prefix(16))…"
+        }
+    }
+}

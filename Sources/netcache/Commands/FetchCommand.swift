@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import NetcacheClient
+
+struct FetchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Download a file through the download cache, as buildout does.",
+        discussion: """
+            Looks the URL up under file-urlmd5:<md5(URL)> and takes the blob of the newest trusted \
+            entry for that URL, or the one whose content has the expected checksum. On a miss, a \
+            mismatch or an unreachable cache, downloads from the origin (redirects followed; an HTTP \
+            error is an error, never content), checks the expected checksum, and, when both \
+            upload-cache-url and upload-dir-url are set, uploads the file and files a signed entry, \
+            so that the next machine gets it from the cache.
+
+            The file appears at its name only once complete and checked. Prints "PATH: from the \
+            cache" or "PATH: from the origin" (", filed in the cache" when uploaded).
+            """
+    )
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: ArgumentHelp("URL of the file.", valueName: "url"))
+    var url: String?
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the file here (default: the URL's last path component, in the current directory).", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("The file's expected MD5 (buildout's md5sum): a copy that differs is never used.", valueName: "hex"), transform: Self.md5)
+    var md5: ExpectedChecksum?
+
+    @Option(help: ArgumentHelp("The file's expected SHA-512.", valueName: "hex"), transform: Self.sha512)
+    var sha512: ExpectedChecksum?
+
+    @Flag(help: "Download from the origin even when the cache has the URL (a branch head that moved).")
+    var noCache = false
+
+    func validate() throws {
+        guard url != nil else { throw ValidationError("give the URL to fetch") }
+        if md5 != nil && sha512 != nil { throw ValidationError("give --md5 or --sha512, not both") }
+    }
+
+    func run() throws {
+        let url = url!
+        let path = try output ?? Self.defaultName(of: url)
+        let downloads = DownloadCache(cache: try client.networkCache())
+        let source = try downloads.fetch(url: url, to: path, expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
+        printFlushed("\(path): \(source.summary)")
+    }
+
+    /// The last component of the URL's path, as `wget` and `curl -O` name it.
+    static func defaultName(of url: String) throws -> String {
+        let path = URLComponents(string: url)?.path ?? ""
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        guard !name.isEmpty, name != ".", name != ".." else { throw ValidationError("\(url) names no file: give -o") }
+        return name
+    }
+
+    static func md5(_ text: String) throws -> ExpectedChecksum {
+        guard let checksum = ExpectedChecksum(md5: text) else { throw ValidationError("--md5 takes 32 hex digits") }
+        return checksum
+    }
+
+    static func sha512(_ text: String) throws -> ExpectedChecksum {
+        guard let checksum = ExpectedChecksum(sha512: text) else { throw ValidationError("--sha512 takes 128 hex digits") }
+        return checksum
+    }
+}
+
+extension FetchSource {
+    var summary: String {
+        switch self {
+        case .cache: return "from the cache"
+        case .origin(_, let filed): return filed ? "from the origin, filed in the cache" : "from the origin"
+        }
+    }
+}
