@@ -210,6 +210,31 @@ final class InteropTests: XCTestCase {
         XCTAssertTrue(pythonEntry.text.contains(#"\"n\": \"overridden\", \"x\": -0.5, \"nested\": {\"b\": 1, \"a\": [true, false, null]}, \"text\": \"caf\\u00e9 \\\"quoted\\\" \\\\ / tab\\t\", \"multiarch\": \"x86_64-linux-gnu\"}"#), pythonEntry.text)
     }
 
+    /// The download cache both ways: what `networkcache-upload --url` filed, `netcache fetch`
+    /// takes once the origin is down; what `netcache fetch` filed, `networkcache-download
+    /// --url` gets, byte for byte.
+    func testDownloadCacheEntriesWorkBothWaysWithThePythonTools() throws {
+        try Interop.requireVenv()
+        let erin = try ourKey("erin")
+        let config = try writeConfig("erin.cfg", key: erin.key, certificates: [erin.certificate])
+        let origin = try OriginServer(root: directory.appendingPathComponent("origin"))
+        defer { origin.stop() }
+        let pythonFiled = Interop.bytes(50_000, seed: 11)
+        let ourFiled = Interop.bytes(60_000, seed: 12)
+        try origin.serve("python.tar.gz", Array(pythonFiled))
+        try origin.serve("ours.tar.gz", Array(ourFiled))
+
+        try python("cmd_upload.py", "-c", config, "--url", origin.url + "/python.tar.gz")
+        let fetched = try netcache("fetch", "-c", config, origin.url + "/ours.tar.gz", "-o", directory.appendingPathComponent("ours").path)
+        XCTAssertEqual(fetched.output, directory.appendingPathComponent("ours").path + ": from the origin, filed in the cache\n", fetched.stderr)
+        origin.stop()
+
+        let fromCache = try netcache("fetch", "-c", config, origin.url + "/python.tar.gz", "-o", directory.appendingPathComponent("python").path)
+        XCTAssertEqual(fromCache.output, directory.appendingPathComponent("python").path + ": from the cache\n", fromCache.stderr)
+        XCTAssertEqual(FileManager.default.contents(atPath: directory.appendingPathComponent("python").path), pythonFiled)
+        XCTAssertEqual(try python("cmd_download.py", "-c", config, "--url", origin.url + "/ours.tar.gz").stdout, ourFiled)
+    }
+
     // MARK: 4. --list output, byte for byte
 
     func testListOutputIsByteIdenticalToPythonForEveryCriteriaSet() throws {
