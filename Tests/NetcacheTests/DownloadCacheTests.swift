@@ -190,6 +190,61 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(json.arrayValue?.first?.objectValue?["sha512"], .string(sha512))
         XCTAssertEqual(try netcache("lookup", "url", "-c", try config(), origin.url + "/other").output, "no entry under \(DownloadKeyName.url(origin.url + "/other"))\n")
     }
+
+    /// A PEP 503 project page on the origin, linking the files of several versions.
+    private func servePackageIndex(sha256 override: String? = nil) throws -> [UInt8] {
+        let sdist = Array("demo 1.0 sdist\n".utf8)
+        try FileManager.default.createDirectory(at: origin.root.appendingPathComponent("simple/demo-pkg"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: origin.root.appendingPathComponent("files"), withIntermediateDirectories: true)
+        try origin.serve("files/Demo_Pkg-1.0.tar.gz", sdist)
+        try origin.serve("files/demo_pkg-1.0-py3-none-any.whl", Array("wheel".utf8))
+        try origin.serve("files/demo_pkg-1.1.tar.gz", Array("1.1".utf8))
+        let digest = StreamingDigest.sha256()
+        digest.update(sdist)
+        let page = """
+            <!DOCTYPE html><html><body>
+            <a href="../../files/demo_pkg-1.0-cp311-cp311-linux_x86_64.whl">demo_pkg-1.0-cp311-cp311-linux_x86_64.whl</a>
+            <a href="../../files/demo-pkg-1.0.zip" data-yanked="">demo-pkg-1.0.zip</a>
+            <a href="../../files/demo_pkg-1.0-py3-none-any.whl">demo_pkg-1.0-py3-none-any.whl</a>
+            <a href="../../files/Demo_Pkg-1.0.tar.gz#sha256=\(override ?? digest.finalize())">Demo_Pkg-1.0.tar.gz</a>
+            <a href="../../files/demo_pkg-1.1.tar.gz">demo_pkg-1.1.tar.gz</a>
+            </body></html>
+            """
+        try origin.serve("simple/demo-pkg/index.html", Array(page.utf8))
+        return sdist
+    }
+
+    func testAPythonDistributionComesFromTheIndexThenFromTheCacheUnderItsBasename() throws {
+        let sdist = try servePackageIndex()
+        let config = try config()
+        try FileManager.default.createDirectory(atPath: path("out"), withIntermediateDirectories: true)
+        let first = try netcache(arguments: ["fetch", "-c", config, "--pypi", "Demo.Pkg==1.0", "--index", origin.url + "/simple"], directory: URL(fileURLWithPath: path("out")))
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.output, "\(path("out/Demo_Pkg-1.0.tar.gz")): from the origin, filed in the cache\n")
+        XCTAssertEqual(contents("out/Demo_Pkg-1.0.tar.gz"), sdist)
+        XCTAssertEqual(origin.requests, ["/simple/demo-pkg/", "/files/Demo_Pkg-1.0.tar.gz"])
+        let entries = try ShadirListing.parse(try TestHTTP.request("GET", server.shadirURL + "/pypi:Demo.Pkg=1.0").body)
+        XCTAssertEqual(entries.map(\.info), ["{\"sha512\": \"\(StreamingDigest.sha512Hex(of: sdist))\", \"basename\": \"Demo_Pkg-1.0.tar.gz\"}"])
+
+        origin.stop()
+        let second = try fetch("-c", config, "--pypi", "Demo.Pkg==1.0", "-o", try outputPath("renamed.tar.gz"))
+        XCTAssertEqual(second.output, "\(path("out/renamed.tar.gz")): from the cache\n", second.stderr)
+        XCTAssertEqual(contents("out/renamed.tar.gz"), sdist)
+        let lookup = try netcache("lookup", "pypi", "-c", config, "Demo.Pkg==1.0")
+        XCTAssertTrue(lookup.output.contains("Demo_Pkg-1.0.tar.gz  yes"), lookup.output)
+    }
+
+    func testADistributionThatDoesNotMatchTheIndexSHA256LeavesNoFile() throws {
+        _ = try servePackageIndex(sha256: String(repeating: "1", count: 64))
+        try FileManager.default.createDirectory(atPath: path("out"), withIntermediateDirectories: true)
+        let result = try netcache(arguments: ["fetch", "-c", try config(), "--pypi", "demo-pkg==1.0", "--index", origin.url + "/simple"], directory: URL(fileURLWithPath: path("out")))
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("not the expected SHA-256 \(String(repeating: "1", count: 64)); nothing written"), result.stderr)
+        try assertOnlyFiles([])
+        let missing = try netcache(arguments: ["fetch", "-c", try config(), "--pypi", "demo-pkg==2.0", "--index", origin.url + "/simple"], directory: URL(fileURLWithPath: path("out")))
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("lists no source distribution or pure wheel of version 2.0"), missing.stderr)
+    }
 }
 
 /// The key, computed independently of the code under test.

@@ -23,9 +23,10 @@ public struct DownloadCache {
     /// wins; `useCache: false` goes to the origin at once (a branch head that moved).
     public func fetch(url: String, to path: String, expected: ExpectedChecksum?, useCache: Bool, warn: (String) -> Void) throws -> FetchSource {
         let key = DownloadKey.url(url)
+        let expected = expected.map { [$0] } ?? []
         if useCache, downloads {
             let accepted = { (fields: JSONObject) in fields["url"]?.stringValue == url }
-            if let sha512 = try fromCache(key: key, accepting: accepted, to: { _ in path }, expected: expected, warn: warn) {
+            if let (sha512, _) = try fromCache(key: key, accepting: accepted, to: { _ in path }, expected: expected, warn: warn) {
                 return .cache(sha512: sha512)
             }
         }
@@ -33,13 +34,43 @@ public struct DownloadCache {
         return .origin(sha512: sha512, filed: file(path, key: key, metadata: JSONObject([("url", .string(url))]), warn: warn))
     }
 
+    /// Fetches a Python distribution under its `basename` in `directory`, or into `output`:
+    /// from the newest trusted `pypi:` entry, else from `index`. Returns the path written.
+    public func fetch(
+        pypi release: PackageRelease, into directory: String, output: String?, index: PackageIndex,
+        expected: ExpectedChecksum?, useCache: Bool, warn: (String) -> Void
+    ) throws -> (path: String, source: FetchSource) {
+        let key = DownloadKey.pypi(release)
+        let expected = expected.map { [$0] } ?? []
+        let destination = { (basename: String) in output ?? (directory + "/" + basename) }
+        if useCache, downloads {
+            let accepted = { (fields: JSONObject) in fields["basename"]?.stringValue.map(Self.isPlainFileName) ?? false }
+            let path = { (fields: JSONObject) in destination(fields["basename"]!.stringValue!) }
+            if let (sha512, path) = try fromCache(key: key, accepting: accepted, to: path, expected: expected, warn: warn) {
+                return (path, .cache(sha512: sha512))
+            }
+        }
+        let file = try index.distribution(of: release)
+        guard Self.isPlainFileName(file.name) else { throw FetchError("\(release): the index names a file \(file.name)") }
+        let path = destination(file.name)
+        let indexed = file.sha256.flatMap(ExpectedChecksum.init(sha256:)).map { [$0] } ?? []
+        let sha512 = try fromOrigin(file.url, to: path, expected: expected + indexed)
+        let filed = self.file(path, key: key, metadata: JSONObject([("basename", .string(file.name))]), warn: warn)
+        return (path, .origin(sha512: sha512, filed: filed))
+    }
+
+    /// A name an entry may make us write: no directory, nothing hidden or special.
+    static func isPlainFileName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
+    }
+
     /// Tries the trusted entries of `key` that `accepting` takes, newest first, writing the
-    /// first good blob to the path `destination` names for its entry; its SHA-512, or `nil`
-    /// when none would do or the cache is unreachable.
+    /// first good blob to the path `destination` names for its entry; its SHA-512 and that
+    /// path, or `nil` when none would do or the cache is unreachable.
     func fromCache(
-        key: String, accepting: (JSONObject) -> Bool, to destination: (JSONObject) throws -> String,
-        expected: ExpectedChecksum?, warn: (String) -> Void
-    ) throws -> String? {
+        key: String, accepting: (JSONObject) -> Bool, to destination: (JSONObject) -> String,
+        expected: [ExpectedChecksum], warn: (String) -> Void
+    ) throws -> (String, String)? {
         let entries: [JSONObject]
         do {
             entries = try cache.select(key: key)
@@ -49,12 +80,13 @@ public struct DownloadCache {
         }
         for fields in entries.reversed() where accepting(fields) {
             let sha512 = fields["sha512"]!.stringValue!
-            if case .sha512(let wanted) = expected, wanted != sha512 { continue }
-            let output = try OutputFile(path: try destination(fields))
-            let md5 = StreamingDigest.md5()
+            if expected.contains(where: { if case .sha512(let wanted) = $0 { wanted != sha512 } else { false } }) { continue }
+            let path = destination(fields)
+            let output = try OutputFile(path: path)
+            let digests = FileDigests.Accumulator()
             do {
                 try cache.shacache.download(sha512) { bytes in
-                    md5.update(bytes)
+                    digests.update(bytes)
                     try output.write(bytes)
                 }
             } catch let error as HTTPClientError {
@@ -66,39 +98,36 @@ public struct DownloadCache {
                 warn("cached copy \(sha512.prefix(16))… unusable (\(error))")
                 continue
             }
-            let actualMD5 = md5.finalize()
-            if let expected, !expected.matches(md5: actualMD5, sha512: sha512) {
+            let actual = digests.finalize()
+            if let wrong = expected.first(where: { !$0.matches(actual) }) {
                 output.discard()
-                warn("cached copy \(sha512.prefix(16))… has MD5 \(actualMD5), not the expected \(expected): passed over")
+                warn("cached copy \(sha512.prefix(16))… has \(wrong.actual(in: actual)), not the expected \(wrong): passed over")
                 continue
             }
             try output.commit()
-            return sha512
+            return (sha512, path)
         }
         return nil
     }
 
-    /// Downloads `url` into `path`, checked against `expected`; its SHA-512.
-    func fromOrigin(_ url: String, to path: String, expected: ExpectedChecksum?) throws -> String {
+    /// Downloads `url` into `path`, checked against every `expected`; its SHA-512.
+    func fromOrigin(_ url: String, to path: String, expected: [ExpectedChecksum]) throws -> String {
         let output = try OutputFile(path: path)
-        let md5 = StreamingDigest.md5()
-        let sha512 = StreamingDigest.sha512()
+        let digests = FileDigests.Accumulator()
         do {
             try URLFetcher.fetch(url) { bytes in
-                md5.update(bytes)
-                sha512.update(bytes)
+                digests.update(bytes)
                 try output.write(bytes)
             }
         } catch let error as HTTPClientError {
             throw FetchError("\(url): not in the cache, and the origin failed: \(error)")
         }
-        let (actualMD5, actualSHA512) = (md5.finalize(), sha512.finalize())
-        if let expected, !expected.matches(md5: actualMD5, sha512: actualSHA512) {
-            let actual = if case .md5 = expected { "MD5 \(actualMD5)" } else { "SHA-512 \(actualSHA512.prefix(16))…" }
-            throw FetchError("\(url): the origin sent \(actual), not the expected \(expected); nothing written")
+        let actual = digests.finalize()
+        if let wrong = expected.first(where: { !$0.matches(actual) }) {
+            throw FetchError("\(url): the origin sent \(wrong.actual(in: actual)), not the expected \(wrong); nothing written")
         }
         try output.commit()
-        return actualSHA512
+        return actual.sha512
     }
 
     /// Uploads and indexes a file fetched from its origin, when uploads are configured; a

@@ -2,6 +2,8 @@
 public enum ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
     case md5(String)
     case sha512(String)
+    /// What a package index says of a file.
+    case sha256(String)
 
     /// Lowercase hex of the right length, or `nil`.
     public init?(md5 hex: String) {
@@ -14,6 +16,11 @@ public enum ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
         self = .sha512(hex)
     }
 
+    public init?(sha256 hex: String) {
+        guard let hex = Self.hex(hex, length: 64) else { return nil }
+        self = .sha256(hex)
+    }
+
     private static func hex(_ text: String, length: Int) -> String? {
         let lowered = text.lowercased()
         guard lowered.count == length, lowered.allSatisfy(\.isHexDigit) else { return nil }
@@ -21,10 +28,20 @@ public enum ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether a file with these digests is the one expected.
-    func matches(md5: String, sha512: String) -> Bool {
+    func matches(_ digests: FileDigests) -> Bool {
         switch self {
-        case .md5(let expected): return expected == md5
-        case .sha512(let expected): return expected == sha512
+        case .md5(let expected): return expected == digests.md5
+        case .sha512(let expected): return expected == digests.sha512
+        case .sha256(let expected): return expected == digests.sha256
+        }
+    }
+
+    /// The same kind of digest of another file, for messages.
+    func actual(in digests: FileDigests) -> String {
+        switch self {
+        case .md5: return ExpectedChecksum.md5(digests.md5).description
+        case .sha512: return ExpectedChecksum.sha512(digests.sha512).description
+        case .sha256: return ExpectedChecksum.sha256(digests.sha256).description
         }
     }
 
@@ -32,6 +49,7 @@ public enum ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .md5(let hex): return "MD5 \(hex)"
         case .sha512(let hex): return "SHA-512 \(hex.prefix(16))…"
+        case .sha256(let hex): return "SHA-256 \(hex)"
         }
     }
 }

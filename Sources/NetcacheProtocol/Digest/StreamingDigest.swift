@@ -11,6 +11,8 @@ public final class StreamingDigest {
 
     public static func sha512() -> StreamingDigest { StreamingDigest(EVP_sha512(), size: 64) }
     public static func md5() -> StreamingDigest { StreamingDigest(EVP_md5(), size: 16) }
+    /// Package indexes name files by SHA-256 (`#sha256=` in PEP 503 links).
+    public static func sha256() -> StreamingDigest { StreamingDigest(EVP_sha256(), size: 32) }
 
     private init(_ algorithm: OpaquePointer?, size: Int) {
         guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, algorithm, nil) == 1 else {

@@ -14,6 +14,10 @@ struct FetchCommand: ParsableCommand {
             upload-cache-url and upload-dir-url are set, uploads the file and files a signed entry, \
             so that the next machine gets it from the cache.
 
+            With --pypi NAME==VERSION the key is pypi:NAME=VERSION, the file is written under the \
+            entry's basename, and the origin is the package index (--index): the version's source \
+            distribution, else a pure-Python wheel, checked against the index's SHA-256.
+
             The file appears at its name only once complete and checked. Prints "PATH: from the \
             cache" or "PATH: from the origin" (", filed in the cache" when uploaded).
             """
@@ -24,7 +28,13 @@ struct FetchCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("URL of the file.", valueName: "url"))
     var url: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the file here (default: the URL's last path component, in the current directory).", valueName: "file"))
+    @Option(help: ArgumentHelp("A Python distribution instead of a URL.", valueName: "NAME==VERSION"))
+    var pypi: PackageRelease?
+
+    @Option(help: ArgumentHelp("The PEP 503 package index --pypi falls back to.", valueName: "url"))
+    var index = "https://pypi.org/simple"
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("Write the file here (default: the URL's last path component, or the distribution's file name, in the current directory).", valueName: "file"))
     var output: String?
 
     @Option(help: ArgumentHelp("The file's expected MD5 (buildout's md5sum): a copy that differs is never used.", valueName: "hex"), transform: Self.md5)
@@ -37,14 +47,21 @@ struct FetchCommand: ParsableCommand {
     var noCache = false
 
     func validate() throws {
-        guard url != nil else { throw ValidationError("give the URL to fetch") }
+        if (url == nil) == (pypi == nil) { throw ValidationError("give a URL or --pypi NAME==VERSION") }
         if md5 != nil && sha512 != nil { throw ValidationError("give --md5 or --sha512, not both") }
     }
 
     func run() throws {
+        let downloads = DownloadCache(cache: try client.networkCache())
+        if let pypi {
+            let (path, source) = try downloads.fetch(
+                pypi: pypi, into: FileManager.default.currentDirectoryPath, output: output, index: PackageIndex(url: index),
+                expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
+            printFlushed("\(path): \(source.summary)")
+            return
+        }
         let url = url!
         let path = try output ?? Self.defaultName(of: url)
-        let downloads = DownloadCache(cache: try client.networkCache())
         let source = try downloads.fetch(url: url, to: path, expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
         printFlushed("\(path): \(source.summary)")
     }
