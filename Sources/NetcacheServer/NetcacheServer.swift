@@ -17,6 +17,8 @@ public struct NetcacheServer {
     let dataLock: DataDirectoryLock
     let blobs: BlobStore
     let entries: EntryStore
+    let blobMirror: BlobMirror?
+    let directoryMirror: DirectoryMirror?
     let logger: Logger
 
     /// Checks the configuration and opens the storage; throws before anything is served.
@@ -44,10 +46,22 @@ public struct NetcacheServer {
         } catch {
             throw StorageError("cannot open data directory \(configuration.dataDirectory.path): \(error)")
         }
+        // Never contacted at start-up: a mirror serves what it has while upstream is down.
+        if let upstream = configuration.upstream {
+            blobMirror = BlobMirror(
+                store: blobs, settings: upstream, health: UpstreamHealth(backOff: upstream.backOff), maxSize: configuration.maxUploadSize, logger: logger)
+            directoryMirror = DirectoryMirror(settings: upstream, health: UpstreamHealth(backOff: upstream.backOff), logger: logger)
+        } else {
+            blobMirror = nil
+            directoryMirror = nil
+        }
     }
 
-    /// The upload policy in force, for the start-up message.
-    public var policySummary: String { policy.summary }
+    /// The upload policy in force (and upstream, for a mirror), for the start-up message.
+    public var policySummary: String {
+        guard let upstream = configuration.upstream else { return policy.summary }
+        return policy.summary + "; mirror of \(upstream.cacheURL) and \(upstream.directoryURL)"
+    }
 
     /// Serves until SIGINT or SIGTERM, rereading the security settings on SIGHUP.
     /// `onListening` receives the bound URL (with the port chosen when asked for port 0)
@@ -57,8 +71,8 @@ public struct NetcacheServer {
         router.add(middleware: ConnectionCloseMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: AccessControlMiddleware(policy: policy))
-        ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize).register(on: router)
-        ShadirController(store: entries, security: security).register(on: router)
+        ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror).register(on: router)
+        ShadirController(store: entries, security: security, mirror: directoryMirror).register(on: router)
 
         let scheme = configuration.scheme
         let host = configuration.host

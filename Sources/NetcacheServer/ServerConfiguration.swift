@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedCertificatesFile: String?
     public var allowAnonymousUploads: Bool
     public var privateDownloads: Bool
+    /// Set for a mirror of another server.
+    public var upstream: UpstreamSettings?
 
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
@@ -33,7 +35,8 @@ public struct ServerConfiguration: Sendable {
         basicAuthFile: String? = nil,
         trustedCertificatesFile: String? = nil,
         allowAnonymousUploads: Bool = false,
-        privateDownloads: Bool = false
+        privateDownloads: Bool = false,
+        upstream: UpstreamSettings? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -48,6 +51,7 @@ public struct ServerConfiguration: Sendable {
         self.trustedCertificatesFile = trustedCertificatesFile
         self.allowAnonymousUploads = allowAnonymousUploads
         self.privateDownloads = privateDownloads
+        self.upstream = upstream
     }
 
     /// Whether only this host can connect: a loopback address, not a wildcard.

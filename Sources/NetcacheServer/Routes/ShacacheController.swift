@@ -9,6 +9,8 @@ struct ShacacheController {
 
     let store: BlobStore
     let maxUploadSize: Int
+    /// Set on a mirror: what is not here is fetched from upstream.
+    let mirror: BlobMirror?
 
     func register(on router: Router<Context>) {
         router.post("/shacache", use: upload)
@@ -51,6 +53,16 @@ struct ShacacheController {
         return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sha512)))
     }
 
+    /// What every answer about a blob says: it never changes.
+    static func headers(of sha512: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/octet-stream"
+        headers[.eTag] = "\"\(sha512)\""
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        return headers
+    }
+
     private static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
     /// Streamed uploads look the free space up again after this many bytes.
     private static let freeSpaceCheckInterval = 4 << 20
@@ -65,16 +77,19 @@ struct ShacacheController {
             throw HTTPError(.badRequest, message: "a shacache address is 128 hexadecimal characters")
         }
         let sha512 = address.lowercased()
-        guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }
-
-        var headers = HTTPFields()
-        headers[.contentType] = "application/octet-stream"
-        headers[.eTag] = "\"\(sha512)\""
-        headers[.acceptRanges] = "bytes"
-        headers[.cacheControl] = "public, max-age=31536000, immutable"
+        var headers = Self.headers(of: sha512)
+        // The address is the content: a client holding this tag holds the blob, here or not.
         if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(sha512)\"" || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             return Response(status: .notModified, headers: headers)
         }
+        if store.size(of: sha512) == nil {
+            guard let mirror else { throw HTTPError(.notFound) }
+            let answer = try await mirror.answer(
+                sha512, head: request.method == .head, range: request.headers[.range] != nil, headers: headers,
+                eventLoop: context.channel.eventLoop)
+            if let answer { return answer }
+        }
+        guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }
 
         var status = HTTPResponse.Status.ok
         var range = 0..<size

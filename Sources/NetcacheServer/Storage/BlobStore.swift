@@ -54,9 +54,14 @@ public struct BlobStore: Sendable {
     }
 
     /// Makes a finished upload visible under its address. An identical blob already stored
-    /// is kept and the new copy dropped, so identical content is stored once.
-    public func commit(_ blob: StagedBlob) async throws -> String {
+    /// is kept and the new copy dropped, so identical content is stored once. With
+    /// `expected`, a blob that is not that one is dropped and `BlobMismatch` thrown.
+    public func commit(_ blob: StagedBlob, expected: String? = nil) async throws -> String {
         let sha512 = blob.finish()
+        if let expected, expected != sha512 {
+            blob.discard()
+            throw BlobMismatch(expected: expected, actual: sha512)
+        }
         let destination = path(for: sha512)
         try await Self.pool.runIfActive {
             try blob.synchronize()

@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import NIOCore
-import NetcacheProtocol
 
 /// shadir's storage: entries in SQLite (`<data>/shadir.sqlite`, WAL mode), each kept as
 /// the exact PUT body so that `info` reaches readers byte for byte. Its one writer is the
@@ -47,6 +46,15 @@ public struct EntryStore: Sendable {
     /// The answer to a GET of `key`: its entries in insertion order, as a shadir listing;
     /// `nil` when it has none.
     public func listing(for key: String) async throws -> ByteBuffer? {
+        try await stored(key).rendered
+    }
+
+    /// The exact bodies stored under `key`, in insertion order.
+    public func bodies(for key: String) async throws -> [String] {
+        try await stored(key).bodies
+    }
+
+    private func stored(_ key: String) async throws -> StoredListing {
         switch cache.lookup(key) {
         case .hit(let listing):
             return listing
@@ -54,7 +62,7 @@ public struct EntryStore: Sendable {
             let bodies = try await database.read { db in
                 try String.fetchAll(db, sql: "SELECT body FROM entry WHERE key = ? ORDER BY id", arguments: [key])
             }
-            let listing = bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
+            let listing = StoredListing(bodies: bodies)
             cache.keep(listing, for: key, readAt: generation)
             return listing
         }

@@ -1,4 +1,3 @@
-import NIOCore
 import Synchronization
 
 /// The listings of recently read shadir keys, as served, absent keys included, so that the
@@ -11,8 +10,7 @@ import Synchronization
 final class ListingCache: Sendable {
     private struct State {
         var generation = 0
-        /// `nil`: the key has no entry.
-        var listings: [String: ByteBuffer?] = [:]
+        var listings: [String: StoredListing] = [:]
         var bytes = 0
     }
 
@@ -26,7 +24,7 @@ final class ListingCache: Sendable {
     }
 
     enum Lookup {
-        case hit(ByteBuffer?)
+        case hit(StoredListing)
         /// Read the database, then `keep` the answer with this.
         case miss(Generation)
     }
@@ -39,7 +37,7 @@ final class ListingCache: Sendable {
     }
 
     /// Keeps what a read that started at `generation` found, unless a write came since.
-    func keep(_ listing: ByteBuffer?, for key: String, readAt generation: Generation) {
+    func keep(_ listing: StoredListing, for key: String, readAt generation: Generation) {
         let size = Self.size(key, listing)
         guard size <= byteLimit else { return }
         state.withLock { state in
@@ -60,8 +58,8 @@ final class ListingCache: Sendable {
         }
     }
 
-    private static func size(_ key: String, _ listing: ByteBuffer?) -> Int {
-        key.utf8.count + (listing?.readableBytes ?? 0)
+    private static func size(_ key: String, _ listing: StoredListing) -> Int {
+        key.utf8.count + listing.size
     }
 
     /// When a read of the database began, relative to the writes.

@@ -41,6 +41,15 @@ public final class StagedBlob: @unchecked Sendable {
         size += bytes.count
     }
 
+    /// A second descriptor on the file, for reading it while it is written (a mirror's
+    /// clients read a blob as it arrives); it stays valid after the file is moved or removed.
+    func openForReading() throws -> Int32 {
+        guard let temporaryPath else { throw StorageError("the staging file is gone") }
+        let reader = open(temporaryPath, O_RDONLY | O_CLOEXEC)
+        guard reader >= 0 else { throw StorageError("cannot reopen a staging file: \(String(cString: strerror(errno)))") }
+        return reader
+    }
+
     func finish() -> String {
         hasher.finalize()
     }

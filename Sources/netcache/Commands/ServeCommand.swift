@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NetcacheClient
 import NetcacheServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -54,11 +55,48 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PEM certificates: shadir entries must be signed by one of them (403 otherwise).", valueName: "file"))
     var trustedCertificates: String?
 
+    @Option(help: ArgumentHelp("Mirror this shacache: blobs missing here are fetched from it, verified and kept (needs --upstream-dir).", valueName: "url"))
+    var upstreamCache: String?
+
+    @Option(help: ArgumentHelp("Mirror this shadir: its entries are listed after the local ones (needs --upstream-cache).", valueName: "url"))
+    var upstreamDir: String?
+
+    @Option(help: ArgumentHelp("Seconds an upstream shadir answer is served before upstream is asked again; it is served past that while upstream is down.", valueName: "seconds"))
+    var upstreamDirTtl = 300
+
+    @Option(help: ArgumentHelp("Seconds a blob or key upstream does not have is not asked for again.", valueName: "seconds"))
+    var upstreamNegativeTtl = 30
+
+    @Option(help: ArgumentHelp("Seconds upstream is left alone after it could not be reached.", valueName: "seconds"))
+    var upstreamBackoff = 30
+
+    @Option(help: ArgumentHelp("Seconds to connect to upstream.", valueName: "seconds"))
+    var upstreamConnectTimeout = 5
+
+    @Option(help: ArgumentHelp("CA to verify an HTTPS upstream against.", valueName: "file"))
+    var upstreamCA: String?
+
     @Flag(help: "Accept uploads without credentials from anyone who can connect.")
     var allowAnonymousUploads = false
 
     @Flag(help: "Require the upload credentials for downloads too.")
     var privateDownloads = false
+
+    func validate() throws {
+        if (upstreamCache == nil) != (upstreamDir == nil) { throw ValidationError("--upstream-cache and --upstream-dir go together") }
+        for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
+            throw ValidationError("\(name) takes a number of seconds, 0 or more")
+        }
+        if upstreamConnectTimeout < 1 { throw ValidationError("--upstream-connect-timeout takes a number of seconds, 1 or more") }
+    }
+
+    private var upstream: UpstreamSettings? {
+        guard let upstreamCache, let upstreamDir else { return nil }
+        return UpstreamSettings(
+            cacheURL: upstreamCache, directoryURL: upstreamDir, tls: TLSSettings(caFile: upstreamCA),
+            directoryTTL: .seconds(upstreamDirTtl), negativeTTL: .seconds(upstreamNegativeTtl), backOff: .seconds(upstreamBackoff),
+            timeouts: TransferTimeouts(connect: upstreamConnectTimeout, lowSpeedLimit: 1024, lowSpeedTime: 15))
+    }
 
     func run() async throws {
         let (host, port) = try Self.parseListen(listen)
@@ -75,7 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
             basicAuthFile: basicAuthFile,
             trustedCertificatesFile: trustedCertificates,
             allowAnonymousUploads: allowAnonymousUploads,
-            privateDownloads: privateDownloads)
+            privateDownloads: privateDownloads,
+            upstream: upstream)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "netcache")
         logger.logLevel = .info

@@ -1,0 +1,181 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import NetcacheClient
+import Synchronization
+import Foundation
+
+/// shacache's side of a mirror: a blob missing here is fetched from upstream once, however
+/// many clients ask for it meanwhile, streamed to each of them and to staging as it comes,
+/// and kept only once its SHA-512 matches.
+final class BlobMirror: Sendable {
+    let store: BlobStore
+    let upstream: ShacacheClient
+    let health: UpstreamHealth
+    /// Blobs upstream answered 404 for, lately.
+    let missing: ExpiringSet
+    let maxSize: Int
+    let logger: Logger
+    private let inFlight = Mutex<[String: UpstreamBlobFetch]>([:])
+
+    /// libcurl transfers block: they run on threads of their own, one per blob in flight.
+    private static let transfers: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
+    /// Clients' reads of blobs still arriving, apart from the transfers, which may all be
+    /// waiting on upstream.
+    private static let reads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 4)
+        pool.start()
+        return pool
+    }()
+
+    init(store: BlobStore, settings: UpstreamSettings, health: UpstreamHealth, maxSize: Int, logger: Logger) {
+        self.store = store
+        var upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
+        upstream.timeouts = settings.timeouts
+        self.upstream = upstream
+        self.health = health
+        missing = ExpiringSet(lifetime: settings.negativeTTL)
+        self.maxSize = maxSize
+        self.logger = logger
+    }
+
+    /// The answer for a blob this server does not have; `nil` once the blob is stored (a
+    /// byte range of a blob still arriving waits for it), for the caller to serve.
+    func answer(_ sha512: String, head: Bool, range: Bool, headers: HTTPFields, eventLoop: any EventLoop) async throws -> Response? {
+        if missing.contains(sha512) { throw HTTPError(.notFound) }
+        guard let fetch = try fetch(sha512) else { return nil }
+        switch await fetch.head() {
+        case .missing:
+            throw HTTPError(.notFound)
+        case .failed(let reason):
+            throw HTTPError(.badGateway, message: reason)
+        case .found(let length):
+            if range {
+                guard await fetch.outcome() == .stored else { throw HTTPError(.badGateway, message: "upstream transfer failed") }
+                return nil
+            }
+            var headers = headers
+            if let length { headers[.contentLength] = String(length) }
+            if head { return Response(status: .ok, headers: headers) }
+            return Response(status: .ok, headers: headers, body: Self.body(of: fetch, length: length, eventLoop: eventLoop))
+        }
+    }
+
+    private enum Lookup {
+        case running(UpstreamBlobFetch)
+        case stored
+        case started(UpstreamBlobFetch, StagedBlob)
+    }
+
+    /// The transfer of `sha512` under way, or a new one; `nil` when the blob arrived since.
+    private func fetch(_ sha512: String) throws -> UpstreamBlobFetch? {
+        if health.isDown { throw HTTPError(.badGateway, message: "upstream \(upstream.downloadURL ?? "") unreachable; not asked again yet") }
+        let lookup: Lookup = try inFlight.withLock { inFlight in
+            if let running = inFlight[sha512] { return .running(running) }
+            if store.size(of: sha512) != nil { return .stored }
+            let staged = try store.beginUpload()
+            let fetch = UpstreamBlobFetch(reader: try staged.openForReading())
+            inFlight[sha512] = fetch
+            return .started(fetch, staged)
+        }
+        switch lookup {
+        case .running(let fetch):
+            return fetch
+        case .stored:
+            return nil
+        case .started(let fetch, let staged):
+            Task { await transfer(sha512, into: staged, reporting: fetch) }
+            return fetch
+        }
+    }
+
+    private func transfer(_ sha512: String, into staged: StagedBlob, reporting fetch: UpstreamBlobFetch) async {
+        let outcome: UpstreamBlobFetch.Outcome
+        do {
+            let (upstream, store, maxSize) = (self.upstream, self.store, self.maxSize)
+            let status = try await Self.transfers.runIfActive {
+                try upstream.transfer(sha512, onHead: { status, length in
+                    let head = Self.head(status: status, length: length, maxSize: maxSize, freeSpace: store.freeSpace)
+                    fetch.report(head: head)
+                    return head == .found(length: length)
+                }, onChunk: { bytes in
+                    guard staged.size + bytes.count <= maxSize else { throw StorageError("upstream's blob is larger than --max-upload-size") }
+                    try staged.write(bytes)
+                    fetch.report(written: staged.size)
+                })
+            }
+            health.markUp()
+            if status == 404 { missing.insert(sha512) }
+            if case .found = await fetch.head() {
+                _ = try await store.commit(staged, expected: sha512)
+                outcome = .stored
+            } else {
+                outcome = .failed("upstream answered HTTP \(status)")
+            }
+        } catch let error as HTTPClientError {
+            if error.kind == .transport { health.markDown() }
+            outcome = .failed("\(error)")
+        } catch {
+            outcome = .failed("\(error)")
+        }
+        staged.discard()
+        // Finished before it leaves the registry: a request in between finds the outcome.
+        fetch.finish(outcome)
+        inFlight.withLock { $0[sha512] = nil }
+        if case .failed(let reason) = outcome, await fetch.head() != .missing {
+            logger.warning("mirror: \(sha512.prefix(16))… not kept: \(reason)")
+        }
+    }
+
+    private static func head(status: Int, length: Int?, maxSize: Int, freeSpace: FreeSpace) -> UpstreamBlobFetch.Head {
+        switch status {
+        case 200:
+            if let length, length > maxSize { return .failed("upstream's blob is larger than --max-upload-size") }
+            if let length, (try? freeSpace.admits(length)) != true { return .failed("not enough space here for upstream's blob") }
+            return .found(length: length)
+        case 404:
+            return .missing
+        default:
+            return .failed("upstream answered HTTP \(status)")
+        }
+    }
+
+    /// The blob as it arrives, read back from staging. Its last byte is held back until the
+    /// blob is verified, and the connection cut when it fails: a client never takes a wrong
+    /// or partial blob for a whole one.
+    private static func body(of fetch: UpstreamBlobFetch, length: Int?, eventLoop: any EventLoop) -> ResponseBody {
+        ResponseBody(contentLength: length) { writer in
+            var position = 0
+            while true {
+                let (written, outcome) = await fetch.progress(beyond: position + 1)
+                if case .failed(let reason)? = outcome { throw HTTPError(.badGateway, message: reason) }
+                let end = outcome == .stored ? written : written - 1
+                while position < end {
+                    let (start, count) = (position, min(Int(BlobBody.chunkLength), end - position))
+                    let chunk = try await reads.runIfActive { try Self.read(fetch.reader, at: start, count: count) }
+                    position += chunk.readableBytes
+                    try await writer.write(chunk)
+                    try await eventLoop.submit {}.get()
+                }
+                if outcome == .stored { break }
+            }
+            try await writer.finish(nil)
+        }
+    }
+
+    private static func read(_ descriptor: Int32, at offset: Int, count: Int) throws -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { pointer in
+            let read = pread(descriptor, pointer.baseAddress, count, off_t(offset))
+            guard read > 0 else { throw StorageError("cannot read a staging file: \(read < 0 ? String(cString: strerror(errno)) : "short")") }
+            return read
+        }
+        return buffer
+    }
+}

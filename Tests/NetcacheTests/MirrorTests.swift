@@ -1,0 +1,138 @@
+import Foundation
+import NetcacheProtocol
+import Synchronization
+import XCTest
+
+/// `serve --upstream-cache --upstream-dir`: two real servers, one the upstream of the other.
+final class MirrorTests: XCTestCase {
+    var upstream: ServerProcess!
+    var mirror: ServerProcess!
+
+    override func tearDown() {
+        mirror?.stop()
+        upstream?.stop()
+    }
+
+    private func startMirror(of upstreamURL: String? = nil, _ arguments: [String] = []) throws {
+        let base = upstreamURL ?? upstream.url
+        mirror = try ServerProcess(arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir"] + arguments)
+    }
+
+    private func blob(_ count: Int, seed: UInt8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+
+    private func upload(_ bytes: [UInt8], to server: ServerProcess) throws -> String {
+        let response = try TestHTTP.request("POST", server.shacacheURL, body: bytes)
+        guard response.status == 201 else { throw TestFailure("upload: \(response.status)") }
+        return response.text
+    }
+
+    private func entry(_ sha512: String, _ n: Int) -> [UInt8] {
+        Array(JSONValue.array([.string("{\"sha512\": \"\(sha512)\", \"n\": \(n)}"), .string("")]).pythonJSON.utf8)
+    }
+
+    /// How many times the upstream served this blob.
+    private func upstreamGets(of sha512: String) -> Int {
+        upstream.log.components(separatedBy: "GET /shacache/\(sha512) 200").count - 1
+    }
+
+    func testBlobsAndEntriesFlowThroughAndAreServedOnceUpstreamStops() throws {
+        upstream = try ServerProcess()
+        try startMirror(["--upstream-dir-ttl", "0"])
+        let bytes = blob(3 << 20, seed: 1)
+        let sha512 = try upload(bytes, to: upstream)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/mirror:key", body: entry(sha512, 1)).status, 201)
+
+        let fetched = try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512)
+        XCTAssertEqual(fetched.status, 200)
+        XCTAssertEqual(fetched.headers["content-length"], String(bytes.count))
+        XCTAssertTrue(fetched.body == bytes)
+        XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
+        let upstreamListing = try TestHTTP.request("GET", upstream.shadirURL + "/mirror:key").text
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/mirror:key").text, upstreamListing)
+
+        upstream.stop()
+        XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
+        let stale = try TestHTTP.request("GET", mirror.shadirURL + "/mirror:key")
+        XCTAssertEqual(stale.status, 200)
+        XCTAssertEqual(stale.text, upstreamListing)
+        let unknown = try TestHTTP.request("GET", mirror.shacacheURL + "/" + String(repeating: "ab", count: 64))
+        XCTAssertEqual(unknown.status, 502)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/never:seen").status, 502)
+    }
+
+    func testTenClientsAskingForOneMissingBlobCauseOneUpstreamRequest() throws {
+        upstream = try ServerProcess()
+        try startMirror()
+        let bytes = blob(64 << 20, seed: 2)
+        let sha512 = try upload(bytes, to: upstream)
+        let results = Mutex<[Bool]>([])
+        let url = mirror.shacacheURL + "/" + sha512
+        DispatchQueue.concurrentPerform(iterations: 10) { _ in
+            let response = try? TestHTTP.request("GET", url)
+            let whole = response.map { $0.status == 200 && $0.body == bytes } ?? false
+            results.withLock { $0.append(whole) }
+        }
+        XCTAssertEqual(results.withLock { $0 }, Array(repeating: true, count: 10))
+        try waitUntil { self.upstreamGets(of: sha512) >= 1 }
+        XCTAssertEqual(upstreamGets(of: sha512), 1, upstream.log)
+        XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
+        XCTAssertEqual(mirror.stagedFiles(), [])
+    }
+
+    func testATamperedBlobOnUpstreamIsNeitherKeptNorServedWhole() throws {
+        upstream = try ServerProcess()
+        try startMirror()
+        let bytes = blob(1 << 20, seed: 3)
+        let sha512 = try upload(bytes, to: upstream)
+        var tampered = bytes
+        tampered[tampered.count / 2] ^= 0xFF
+        let stored = upstream.dataDirectory.appendingPathComponent("shacache/\(sha512.prefix(2))/\(sha512)")
+        try Data(tampered).write(to: stored)
+
+        XCTAssertThrowsError(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512), "a wrong blob was served whole")
+        try waitUntil { self.mirror.log.contains("not kept: the bytes hash to") }
+        XCTAssertEqual(mirror.storedBlobs(), [])
+        XCTAssertEqual(mirror.stagedFiles(), [])
+    }
+
+    func testTheMirrorStartsWhileUpstreamIsDownAndServesWhatItHas() throws {
+        try startMirror(of: try SilentListener.closedPortURL())
+        let bytes = blob(1000, seed: 4)
+        let sha512 = try upload(bytes, to: mirror)
+        XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/local:key", body: entry(sha512, 1)).status, 201)
+        let listing = try TestHTTP.request("GET", mirror.shadirURL + "/local:key")
+        XCTAssertEqual(listing.status, 200)
+        XCTAssertEqual(listing.body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
+        let started = Date()
+        for _ in 0..<20 {
+            XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + String(repeating: "cd", count: 64)).status, 502)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "a dead upstream must cost little")
+    }
+
+    /// Local uploads show at once, even right after upstream said it has nothing; local
+    /// and upstream entries are listed together, an entry both hold once.
+    func testUploadsToTheMirrorShowAtOnceBesideUpstreamEntries() throws {
+        upstream = try ServerProcess()
+        try startMirror()
+        let sha512 = String(repeating: "ef", count: 64)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/both:key").status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 404)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/both:key", body: entry(sha512, 1)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/both:key").body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
+
+        let local = Array("uploaded to the mirror".utf8)
+        let localSHA = try upload(local, to: mirror)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + localSHA).body, local)
+
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/merged:key", body: entry(sha512, 1)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/merged:key", body: entry(sha512, 2)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/merged:key", body: entry(sha512, 2)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/merged:key", body: entry(sha512, 3)).status, 201)
+        let merged = try ShadirListing.parse(try TestHTTP.request("GET", mirror.shadirURL + "/merged:key").body)
+        XCTAssertEqual(merged.map(\.info), [2, 3, 1].map { "{\"sha512\": \"\(sha512)\", \"n\": \($0)}" })
+    }
+}
