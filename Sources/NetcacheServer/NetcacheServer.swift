@@ -48,9 +48,14 @@ public struct NetcacheServer {
         }
         // Never contacted at start-up: a mirror serves what it has while upstream is down.
         if let upstream = configuration.upstream {
-            blobMirror = BlobMirror(
-                store: blobs, settings: upstream, health: UpstreamHealth(backOff: upstream.backOff), maxSize: configuration.maxUploadSize, logger: logger)
-            directoryMirror = DirectoryMirror(settings: upstream, health: UpstreamHealth(backOff: upstream.backOff), logger: logger)
+            let mirrored: MirroredBlobs
+            do {
+                mirrored = try MirroredBlobs(dataDirectory: configuration.dataDirectory, store: blobs, limit: upstream.cacheSize, logger: logger)
+            } catch {
+                throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror.sqlite: \(error)")
+            }
+            blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, logger: logger)
+            directoryMirror = DirectoryMirror(settings: upstream, logger: logger)
         } else {
             blobMirror = nil
             directoryMirror = nil

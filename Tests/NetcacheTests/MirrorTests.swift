@@ -135,4 +135,30 @@ final class MirrorTests: XCTestCase {
         let merged = try ShadirListing.parse(try TestHTTP.request("GET", mirror.shadirURL + "/merged:key").body)
         XCTAssertEqual(merged.map(\.info), [2, 3, 1].map { "{\"sha512\": \"\(sha512)\", \"n\": \($0)}" })
     }
+
+    func testEvictionKeepsTheSizeBoundAndNeverDropsALocalUpload() throws {
+        upstream = try ServerProcess()
+        try startMirror(["--cache-size", "3M"])
+        let local = blob(2 << 20, seed: 9)
+        let localSHA = try upload(local, to: mirror)
+        let blobs = (0..<4).map { blob(1 << 20, seed: UInt8(10 + $0)) }
+        let addresses = try blobs.map { try upload($0, to: upstream) }
+        func get(_ index: Int) throws {
+            XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + addresses[index]).body == blobs[index])
+        }
+        try get(0)
+        try get(1)
+        try get(2)
+        try get(0)  // used again: 1 is now the least recently used
+        try get(3)  // 4 MiB fetched, 3 MiB allowed: 1 goes
+        try waitUntil { self.mirror.log.contains("mirror: evicted 1 blob(s), 1048576 bytes") }
+        let stored = Set(mirror.storedBlobs().map { String($0.dropFirst(3)) })
+        XCTAssertEqual(stored, Set([localSHA, addresses[0], addresses[2], addresses[3]]))
+
+        try get(1)  // fetched again
+        XCTAssertEqual(upstreamGets(of: addresses[1]), 2)
+        XCTAssertEqual(upstreamGets(of: addresses[0]), 1)
+        XCTAssertTrue(Set(mirror.storedBlobs().map { String($0.dropFirst(3)) }).contains(localSHA))
+        XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + localSHA).body == local)
+    }
 }

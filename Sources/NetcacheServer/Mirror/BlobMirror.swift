@@ -16,6 +16,8 @@ final class BlobMirror: Sendable {
     /// Blobs upstream answered 404 for, lately.
     let missing: ExpiringSet
     let maxSize: Int
+    /// What was fetched, for `--cache-size`.
+    let mirrored: MirroredBlobs
     let logger: Logger
     private let inFlight = Mutex<[String: UpstreamBlobFetch]>([:])
 
@@ -34,12 +36,13 @@ final class BlobMirror: Sendable {
         return pool
     }()
 
-    init(store: BlobStore, settings: UpstreamSettings, health: UpstreamHealth, maxSize: Int, logger: Logger) {
+    init(store: BlobStore, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, logger: Logger) {
         self.store = store
+        self.mirrored = mirrored
         var upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
         upstream.timeouts = settings.timeouts
         self.upstream = upstream
-        self.health = health
+        health = UpstreamHealth(backOff: settings.backOff)
         missing = ExpiringSet(lifetime: settings.negativeTTL)
         self.maxSize = maxSize
         self.logger = logger
@@ -113,7 +116,9 @@ final class BlobMirror: Sendable {
             health.markUp()
             if status == 404 { missing.insert(sha512) }
             if case .found = await fetch.head() {
+                let size = staged.size
                 _ = try await store.commit(staged, expected: sha512)
+                try await mirrored.added(sha512, size: size)
                 outcome = .stored
             } else {
                 outcome = .failed("upstream answered HTTP \(status)")

@@ -37,11 +37,11 @@ final class DirectoryMirror: Sendable {
         return pool
     }()
 
-    init(settings: UpstreamSettings, health: UpstreamHealth, logger: Logger) {
+    init(settings: UpstreamSettings, logger: Logger) {
         var upstream = ShadirClient(downloadURL: settings.directoryURL, uploadURL: nil, tls: settings.tls)
         upstream.timeouts = settings.timeouts
         self.upstream = upstream
-        self.health = health
+        health = UpstreamHealth(backOff: settings.backOff)
         ttl = settings.directoryTTL
         missing = ExpiringSet(lifetime: settings.negativeTTL)
         self.logger = logger

@@ -13,11 +13,13 @@ public struct UpstreamSettings: Sendable {
     /// How long upstream is left alone after it could not be reached.
     public var backOff: Duration
     public var timeouts: TransferTimeouts
+    /// Bytes of fetched blobs kept at most (`nil`: no bound); uploads here do not count.
+    public var cacheSize: Int?
 
     public init(
         cacheURL: String, directoryURL: String, tls: TLSSettings = TLSSettings(), directoryTTL: Duration = .seconds(300),
         negativeTTL: Duration = .seconds(30), backOff: Duration = .seconds(30),
-        timeouts: TransferTimeouts = TransferTimeouts(connect: 5, lowSpeedLimit: 1024, lowSpeedTime: 15)
+        timeouts: TransferTimeouts = TransferTimeouts(connect: 5, lowSpeedLimit: 1024, lowSpeedTime: 15), cacheSize: Int? = nil
     ) {
         self.cacheURL = cacheURL
         self.directoryURL = directoryURL
@@ -26,5 +28,6 @@ public struct UpstreamSettings: Sendable {
         self.negativeTTL = negativeTTL
         self.backOff = backOff
         self.timeouts = timeouts
+        self.cacheSize = cacheSize
     }
 }

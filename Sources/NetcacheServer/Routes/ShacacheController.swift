@@ -45,6 +45,7 @@ struct ShacacheController {
                 context.bytesReceived.add(buffer.readableBytes)
             }
             sha512 = try await store.commit(staged)
+            try await mirror?.mirrored.uploaded(sha512)
         } catch let full as StorageFull {
             throw HTTPError(Self.insufficientStorage, message: full.description)
         }
@@ -90,6 +91,7 @@ struct ShacacheController {
             if let answer { return answer }
         }
         guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }
+        mirror?.mirrored.used(sha512)
 
         var status = HTTPResponse.Status.ok
         var range = 0..<size

@@ -76,6 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CA to verify an HTTPS upstream against.", valueName: "file"))
     var upstreamCA: String?
 
+    @Option(help: ArgumentHelp("Bytes of blobs fetched from upstream kept at most, least recently used evicted first (K, M, G, T suffixes); uploads to the mirror itself are never evicted.", valueName: "size"))
+    var cacheSize: ByteSize?
+
     @Flag(help: "Accept uploads without credentials from anyone who can connect.")
     var allowAnonymousUploads = false
 
@@ -87,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
             throw ValidationError("\(name) takes a number of seconds, 0 or more")
         }
+        if cacheSize != nil && upstreamCache == nil { throw ValidationError("--cache-size is for a mirror: give --upstream-cache and --upstream-dir") }
         if upstreamConnectTimeout < 1 { throw ValidationError("--upstream-connect-timeout takes a number of seconds, 1 or more") }
     }
 
@@ -95,7 +99,7 @@ struct ServeCommand: AsyncParsableCommand {
         return UpstreamSettings(
             cacheURL: upstreamCache, directoryURL: upstreamDir, tls: TLSSettings(caFile: upstreamCA),
             directoryTTL: .seconds(upstreamDirTtl), negativeTTL: .seconds(upstreamNegativeTtl), backOff: .seconds(upstreamBackoff),
-            timeouts: TransferTimeouts(connect: upstreamConnectTimeout, lowSpeedLimit: 1024, lowSpeedTime: 15))
+            timeouts: TransferTimeouts(connect: upstreamConnectTimeout, lowSpeedLimit: 1024, lowSpeedTime: 15), cacheSize: cacheSize?.bytes)
     }
 
     func run() async throws {
