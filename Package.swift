@@ -55,6 +55,7 @@ let package = Package(
                 "NetcacheProtocol",
                 "NetcacheClient",
                 "COpenSSL",
+                "CArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -22,6 +22,10 @@ public final class OutputFile {
         discard()
     }
 
+    /// The open file, for writers that take a descriptor (libarchive); `write` and
+    /// `commit` still go through this object.
+    public var fileDescriptor: Int32 { descriptor }
+
     /// Writes every byte, or throws (a full disk included).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
         var offset = 0

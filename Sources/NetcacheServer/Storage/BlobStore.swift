@@ -23,7 +23,13 @@ public struct BlobStore: Sendable {
 
     /// Where the blob with this address lives (two-character fan-out keeps directories small).
     public func path(for sha512: String) -> String {
-        root.appendingPathComponent(String(sha512.prefix(2))).appendingPathComponent(sha512).path
+        Self.path(for: sha512, inDataDirectory: root.deletingLastPathComponent())
+    }
+
+    /// The same, for readers that must not open the store (which empties staging): an
+    /// export from the data directory of a running server.
+    static func path(for sha512: String, inDataDirectory dataDirectory: URL) -> String {
+        dataDirectory.appendingPathComponent("shacache").appendingPathComponent(String(sha512.prefix(2))).appendingPathComponent(sha512).path
     }
 
     /// The size of a stored blob, or `nil` when it is not stored.

@@ -54,6 +54,13 @@ public struct EntryStore: Sendable {
         try await stored(key).bodies
     }
 
+    /// Every key, in the order of its first entry.
+    public func keys() async throws -> [String] {
+        try await database.read { db in
+            try String.fetchAll(db, sql: "SELECT key FROM entry GROUP BY key ORDER BY MIN(id)")
+        }
+    }
+
     private func stored(_ key: String) async throws -> StoredListing {
         switch cache.lookup(key) {
         case .hit(let listing):

@@ -1,0 +1,105 @@
+import CArchive
+import Foundation
+import NetcacheProtocol
+
+/// `netcache import`: loads a bundle into a data directory, for a server at a site with no
+/// network. Every blob must hash to its name and every entry must be a valid shadir body;
+/// entries are filed only once every blob of the bundle verified, byte for byte as they
+/// were PUT where the bundle was made.
+public enum BundleImport {
+    public struct Summary: Sendable {
+        public let blobs: Int
+        public let entries: Int
+        public let newEntries: Int
+    }
+
+    /// Entries files larger than this are not a bundle's.
+    private static let entriesLimit = 256 << 20
+
+    public static func read(_ path: String, into dataDirectory: URL) async throws -> Summary {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock(dataDirectory: dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let blobs = try BlobStore(dataDirectory: dataDirectory)
+        let store = try EntryStore(dataDirectory: dataDirectory)
+
+        guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
+        defer { archive_read_free(archive) }
+        archive_read_support_format_tar(archive)
+        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else { throw failure(archive, path) }
+
+        var blobCount = 0
+        var entries: [(key: String, body: String)]?
+        var first = true
+        var header: OpaquePointer?
+        while true {
+            let status = archive_read_next_header(archive, &header)
+            if status == ARCHIVE_EOF { break }
+            guard status == ARCHIVE_OK, let header else { throw failure(archive, path) }
+            let name = archive_entry_pathname(header).map { String(cString: $0) } ?? ""
+            if first {
+                guard name == Bundle.marker, try readAll(archive, limit: 4096, path: path) == Array(Bundle.markerContent.utf8) else {
+                    throw BundleError("\(path) is not a netcache bundle")
+                }
+                first = false
+                continue
+            }
+            guard entries == nil else { throw BundleError("\(path): \(name) after \(Bundle.entries)") }
+            if name == Bundle.entries {
+                entries = try parseEntries(try readAll(archive, limit: entriesLimit, path: path), path: path)
+            } else if name.hasPrefix(Bundle.blobPrefix), case let sha512 = String(name.dropFirst(Bundle.blobPrefix.count)), isSHA512Hex(sha512) {
+                let staged = try blobs.beginUpload()
+                try readChunks(archive, path: path) { try staged.write($0) }
+                do {
+                    _ = try await blobs.commit(staged, expected: sha512.lowercased())
+                } catch let mismatch as BlobMismatch {
+                    throw BundleError("\(path): \(name): \(mismatch); nothing of the bundle's entries was filed")
+                }
+                blobCount += 1
+            } else {
+                throw BundleError("\(path): unexpected member \(name)")
+            }
+        }
+        guard let entries else { throw BundleError("\(path): no \(Bundle.entries): the bundle is cut") }
+        var added = 0
+        for (key, body) in entries where try await store.add(key: key, body: body) { added += 1 }
+        return Summary(blobs: blobCount, entries: entries.count, newEntries: added)
+    }
+
+    private static func parseEntries(_ bytes: [UInt8], path: String) throws -> [(key: String, body: String)] {
+        try bytes.split(separator: UInt8(ascii: "\n")).enumerated().map { number, line in
+            guard case .object(let object)? = try? JSONValue(parsing: Array(line)), let key = object["key"]?.stringValue,
+                let body = object["body"]?.stringValue, !key.isEmpty
+            else { throw BundleError("\(path): \(Bundle.entries) line \(number + 1) is not {\"key\", \"body\"}") }
+            do {
+                _ = try ShadirEntry(validatingBody: Array(body.utf8))
+            } catch {
+                throw BundleError("\(path): \(Bundle.entries) line \(number + 1): \(error)")
+            }
+            return (key, body)
+        }
+    }
+
+    private static func readChunks(_ archive: OpaquePointer, path: String, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { archive_read_data(archive, $0.baseAddress, $0.count) }
+            if count == 0 { return }
+            guard count > 0 else { throw failure(archive, path) }
+            try buffer.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+        }
+    }
+
+    private static func readAll(_ archive: OpaquePointer, limit: Int, path: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try readChunks(archive, path: path) { chunk in
+            guard bytes.count + chunk.count <= limit else { throw BundleError("\(path): a member is larger than a bundle's") }
+            bytes.append(contentsOf: chunk)
+        }
+        return bytes
+    }
+
+    private static func failure(_ archive: OpaquePointer, _ path: String) -> BundleError {
+        BundleError("cannot read \(path): \(archive_error_string(archive).map { String(cString: $0) } ?? "libarchive failed")")
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import NetcacheServer
+
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write shadir entries and their blobs from a data directory to a bundle, for an offline site.",
+        discussion: """
+            Takes the entries of each --key (every key without one) and every blob they name, and \
+            writes them to a tar that `netcache import` loads into another data directory. Only \
+            reads: it may run beside the server of that directory. Prints "ENTRIES entries, BLOBS \
+            blobs".
+            """
+    )
+
+    @Option(help: ArgumentHelp("The data directory to read.", valueName: "dir"))
+    var data = "netcache-data"
+
+    @Option(name: [.customShort("k"), .customLong("key")], help: ArgumentHelp("A shadir key to take (repeatable; default: every key).", valueName: "key"))
+    var keys: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The bundle to write.", valueName: "bundle.tar"))
+    var output: String
+
+    func run() async throws {
+        let summary = try await BundleExport.write(
+            dataDirectory: URL(fileURLWithPath: data), keys: keys.isEmpty ? nil : keys, to: output, warn: printWarning)
+        printFlushed("\(summary.entries) entries, \(summary.blobs) blobs")
+    }
+}
