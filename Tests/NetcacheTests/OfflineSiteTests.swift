@@ -92,4 +92,33 @@ final class OfflineSiteTests: XCTestCase {
         XCTAssertEqual(imported.status, 1)
         XCTAssertTrue(imported.stderr.contains("is in use by another netcache serve"), imported.stderr)
     }
+
+    func testAPulledMirrorRestartedWithUpstreamGoneInstallsTheRelease() throws {
+        try fixture.publishReleaseElsewhere()
+        let mirrorDirectory = try TemporaryDirectory.make()
+        var mirror = try ServerProcess(
+            arguments: ["--upstream-cache", fixture.server.shacacheURL, "--upstream-dir", fixture.server.shadirURL], dataDirectory: mirrorDirectory)
+        let pulled = try netcache("mirror", "pull", "-c", try config(on: mirror), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertEqual(pulled.output, "netcache:\(fixture.md5): 1 entries, 1 blobs\n\(fixture.md5): 1 entries, 1 blobs\n")
+        let upstreamURL = fixture.server.url
+        fixture.server.stop()
+        mirror.stop()
+
+        mirror = try ServerProcess(arguments: ["--upstream-cache", upstreamURL + "/shacache", "--upstream-dir", upstreamURL + "/shadir"], dataDirectory: mirrorDirectory)
+        other = mirror
+        try installAndCompare(with: try config(on: mirror))
+    }
+
+    func testAPullIntoADataDirectoryServesTheReleaseOnItsOwn() throws {
+        try fixture.publishReleaseElsewhere()
+        let site = try TemporaryDirectory.make()
+        let pulled = try netcache("mirror", "pull", "-c", try fixture.config(), "--software-url", fixture.softwareURL, "--data", site.appendingPathComponent("data").path)
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        fixture.server.stop()
+        let siteServer = try ServerProcess(dataDirectory: site)
+        other = siteServer
+        XCTAssertEqual(siteServer.storedBlobs().count, 2)
+        try installAndCompare(with: try config(on: siteServer))
+    }
 }

@@ -17,11 +17,7 @@ public enum BundleImport {
     private static let entriesLimit = 256 << 20
 
     public static func read(_ path: String, into dataDirectory: URL) async throws -> Summary {
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-        let lock = try DataDirectoryLock(dataDirectory: dataDirectory)
-        defer { withExtendedLifetime(lock) {} }
-        let blobs = try BlobStore(dataDirectory: dataDirectory)
-        let store = try EntryStore(dataDirectory: dataDirectory)
+        let directory = try LocalDataDirectory(dataDirectory)
 
         guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
         defer { archive_read_free(archive) }
@@ -48,10 +44,8 @@ public enum BundleImport {
             if name == Bundle.entries {
                 entries = try parseEntries(try readAll(archive, limit: entriesLimit, path: path), path: path)
             } else if name.hasPrefix(Bundle.blobPrefix), case let sha512 = String(name.dropFirst(Bundle.blobPrefix.count)), isSHA512Hex(sha512) {
-                let staged = try blobs.beginUpload()
-                try readChunks(archive, path: path) { try staged.write($0) }
                 do {
-                    _ = try await blobs.commit(staged, expected: sha512.lowercased())
+                    try await directory.storeBlob(sha512.lowercased()) { sink in try readChunks(archive, path: path, sink) }
                 } catch let mismatch as BlobMismatch {
                     throw BundleError("\(path): \(name): \(mismatch); nothing of the bundle's entries was filed")
                 }
@@ -62,7 +56,7 @@ public enum BundleImport {
         }
         guard let entries else { throw BundleError("\(path): no \(Bundle.entries): the bundle is cut") }
         var added = 0
-        for (key, body) in entries where try await store.add(key: key, body: body) { added += 1 }
+        for (key, body) in entries where try await directory.file(key: key, body: body) { added += 1 }
         return Summary(blobs: blobCount, entries: entries.count, newEntries: added)
     }
 

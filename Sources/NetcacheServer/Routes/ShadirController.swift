@@ -55,8 +55,8 @@ struct ShadirController {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: listing))
     }
 
-    /// The local entries, then upstream's, each byte-identical entry once. Entries are
-    /// passed on as they are: clients check upstream's signatures themselves.
+    /// The local entries, then upstream's, each identical entry once. Entries are passed on
+    /// as they are: clients check upstream's signatures themselves.
     private func mirrored(_ key: String, from mirror: DirectoryMirror) async throws -> ByteBuffer? {
         let local = try await store.bodies(for: key)
         let upstream: [ShadirEntry]
@@ -69,6 +69,10 @@ struct ShadirController {
         }
         var seen = Set(local.compactMap { try? ShadirEntry(validatingBody: Array($0.utf8)) })
         let added = upstream.filter { seen.insert($0).inserted }.map(\.body)
+        // Kept here too, so that a mirror restarted while upstream is down still has them.
+        for body in added where (try? ShadirEntry(validatingBody: Array(body.utf8))) != nil {
+            try await store.add(key: key, body: body)
+        }
         let bodies = local + added
         return bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
     }

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A data directory written without a server, by `import` and `mirror pull --data`: its
+/// lock is held meanwhile, so that no server runs on it, and blobs count only once they
+/// hash to the address they were fetched for.
+public final class LocalDataDirectory {
+    private let lock: DataDirectoryLock
+    private let blobs: BlobStore
+    private let entries: EntryStore
+
+    public init(_ dataDirectory: URL) throws {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        lock = try DataDirectoryLock(dataDirectory: dataDirectory)
+        blobs = try BlobStore(dataDirectory: dataDirectory)
+        entries = try EntryStore(dataDirectory: dataDirectory)
+    }
+
+    public func hasBlob(_ sha512: String) -> Bool {
+        blobs.size(of: sha512) != nil
+    }
+
+    /// Stores what `source` writes as the blob `sha512`; throws, keeping nothing, when it is
+    /// not that blob.
+    public func storeBlob(_ sha512: String, from source: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) async throws {
+        let staged = try blobs.beginUpload()
+        try source { try staged.write($0) }
+        _ = try await blobs.commit(staged, expected: sha512)
+    }
+
+    /// Files a validated body under `key`; whether it was new.
+    @discardableResult
+    public func file(key: String, body: String) async throws -> Bool {
+        try await entries.add(key: key, body: body)
+    }
+}
