@@ -19,6 +19,7 @@ public struct NetcacheServer {
     let entries: EntryStore
     let blobMirror: BlobMirror?
     let directoryMirror: DirectoryMirror?
+    let push: UpstreamPush?
     let logger: Logger
 
     /// Checks the configuration and opens the storage; throws before anything is served.
@@ -56,9 +57,15 @@ public struct NetcacheServer {
             }
             blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, logger: logger)
             directoryMirror = DirectoryMirror(settings: upstream, logger: logger)
+            do {
+                push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, logger: logger) : nil
+            } catch {
+                throw StorageError("cannot open \(configuration.dataDirectory.path)/push.sqlite: \(error)")
+            }
         } else {
             blobMirror = nil
             directoryMirror = nil
+            push = nil
         }
     }
 
@@ -76,8 +83,8 @@ public struct NetcacheServer {
         router.add(middleware: ConnectionCloseMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: AccessControlMiddleware(policy: policy))
-        ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror).register(on: router)
-        ShadirController(store: entries, security: security, mirror: directoryMirror).register(on: router)
+        ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: router)
+        ShadirController(store: entries, security: security, mirror: directoryMirror, push: push).register(on: router)
 
         let scheme = configuration.scheme
         let host = configuration.host
@@ -92,8 +99,8 @@ public struct NetcacheServer {
             },
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
-        let group = ServiceGroup(
-            configuration: .init(services: [app, reload], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let services: [any Service] = [app, reload] + (push.map { [$0] } ?? [])
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

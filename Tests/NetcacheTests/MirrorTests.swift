@@ -161,4 +161,67 @@ final class MirrorTests: XCTestCase {
         XCTAssertTrue(Set(mirror.storedBlobs().map { String($0.dropFirst(3)) }).contains(localSHA))
         XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + localSHA).body == local)
     }
+
+    func testUploadsToTheMirrorArePushedUpstreamAcrossAnOutage() throws {
+        let upstreamHome = try TemporaryDirectory.make()
+        upstream = try ServerProcess(dataDirectory: upstreamHome)
+        let port = try RawSocket.port(of: upstream.url)
+        try startMirror(["--upstream-push", "--upstream-backoff", "1"])
+        let first = blob(5000, seed: 20)
+        let firstSHA = try upload(first, to: mirror)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/pushed:key", body: entry(firstSHA, 1)).status, 201)
+        try waitUntil { try TestHTTP.request("GET", self.upstream.shadirURL + "/pushed:key").status == 200 }
+        XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + firstSHA).body == first)
+
+        upstream.stop()
+        let second = blob(6000, seed: 21)
+        let secondSHA = try upload(second, to: mirror)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/pushed:key", body: entry(secondSHA, 2)).status, 201)
+        upstream = try ServerProcess(arguments: ["--listen", "127.0.0.1:\(port)"], dataDirectory: upstreamHome)
+        try waitUntil(timeout: 30) { try ShadirListing.parse(try TestHTTP.request("GET", self.upstream.shadirURL + "/pushed:key").body).count == 2 }
+        XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + secondSHA).body == second)
+        XCTAssertEqual(try TestHTTP.request("GET", upstream.shadirURL + "/pushed:key").body, Array("[".utf8) + entry(firstSHA, 1) + Array(", ".utf8) + entry(secondSHA, 2) + Array("]".utf8))
+    }
+
+    /// Signatures are end to end: an entry altered on upstream reaches clients through the
+    /// mirror as it is, and no client selects it.
+    func testAnEntryTamperedOnUpstreamIsSelectedByNoClient() throws {
+        upstream = try ServerProcess()
+        try startMirror()
+        let directory = try TemporaryDirectory.make()
+        let key = directory.appendingPathComponent("signer.key").path
+        let certificate = directory.appendingPathComponent("signer.crt").path
+        XCTAssertEqual(try netcache("keygen", key, "signer", "--cert-file", certificate).status, 0)
+        let trust = try String(contentsOfFile: certificate, encoding: .utf8).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        func config(_ server: ServerProcess) throws -> String {
+            let path = directory.appendingPathComponent("\(UUID().uuidString).cfg").path
+            try """
+                [networkcache]
+                download-cache-url = \(server.shacacheURL)
+                upload-cache-url = \(server.shacacheURL)
+                download-dir-url = \(server.shadirURL)
+                upload-dir-url = \(server.shadirURL)
+                signature-private-key-file = \(key)
+                signature-certificate-list =
+                \(trust)
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let payload = directory.appendingPathComponent("payload").path
+        try Data("signed payload".utf8).write(to: URL(fileURLWithPath: payload))
+        XCTAssertEqual(try netcache("upload", "-c", try config(upstream), "--file", payload, "--key", "signed:key", "kind=test").status, 0)
+        XCTAssertEqual(try netcache("download", "-c", try config(mirror), "--key", "signed:key").output, "signed payload")
+
+        // Altered on upstream, under another key the mirror has not seen: same signature,
+        // other info.
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", upstream.shadirURL + "/signed:key").body)[0]
+        let altered = JSONValue.array([.string(listing.info.replacingOccurrences(of: "\"kind\": \"test\"", with: "\"kind\": \"evil\"")), .string(listing.signature)])
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/tampered:key", body: Array(altered.pythonJSON.utf8)).status, 201)
+        let served = try TestHTTP.request("GET", mirror.shadirURL + "/tampered:key")
+        XCTAssertEqual(served.status, 200)
+        XCTAssertTrue(served.text.contains("evil"), "the mirror passes entries on as they are")
+        let refused = try netcache("download", "-c", try config(mirror), "--key", "tampered:key")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertEqual(refused.output, "")
+    }
 }

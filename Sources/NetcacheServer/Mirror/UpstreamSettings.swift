@@ -15,6 +15,9 @@ public struct UpstreamSettings: Sendable {
     public var timeouts: TransferTimeouts
     /// Bytes of fetched blobs kept at most (`nil`: no bound); uploads here do not count.
     public var cacheSize: Int?
+    /// Whether uploads here are forwarded upstream (`--upstream-push`), with `tls`'s client
+    /// certificate or the URLs' credentials.
+    public var push = false
 
     public init(
         cacheURL: String, directoryURL: String, tls: TLSSettings = TLSSettings(), directoryTTL: Duration = .seconds(300),

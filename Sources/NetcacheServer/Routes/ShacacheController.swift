@@ -11,6 +11,8 @@ struct ShacacheController {
     let maxUploadSize: Int
     /// Set on a mirror: what is not here is fetched from upstream.
     let mirror: BlobMirror?
+    /// Set with `--upstream-push`: uploads are forwarded upstream.
+    let push: UpstreamPush?
 
     func register(on router: Router<Context>) {
         router.post("/shacache", use: upload)
@@ -46,6 +48,7 @@ struct ShacacheController {
             }
             sha512 = try await store.commit(staged)
             try await mirror?.mirrored.uploaded(sha512)
+            try await push?.blobStored(sha512)
         } catch let full as StorageFull {
             throw HTTPError(Self.insufficientStorage, message: full.description)
         }

@@ -18,6 +18,8 @@ struct ShadirController {
     let security: LiveSecuritySettings
     /// Set on a mirror: upstream's entries are listed after the local ones.
     let mirror: DirectoryMirror?
+    /// Set with `--upstream-push`: new entries are forwarded upstream.
+    let push: UpstreamPush?
 
     func register(on router: Router<Context>) {
         router.put("/shadir/**", use: index)
@@ -42,7 +44,8 @@ struct ShadirController {
         if let trust = security.current.trust, !trust.verifies(info: entry.info, signature: entry.signature) {
             throw HTTPError(.forbidden, message: "the entry's signature does not verify against --trusted-certificates")
         }
-        try await store.add(key: key, body: String(buffer: body))
+        let text = String(buffer: body)
+        if try await store.add(key: key, body: text) { try await push?.entryFiled(key: key, body: text) }
         return Response(status: .created)
     }
 

@@ -76,6 +76,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CA to verify an HTTPS upstream against.", valueName: "file"))
     var upstreamCA: String?
 
+    @Option(help: ArgumentHelp("The mirror's own TLS client certificate for upstream (with --upstream-key), for --upstream-push.", valueName: "file"))
+    var upstreamCert: String?
+
+    @Option(help: ArgumentHelp("The PEM key of --upstream-cert.", valueName: "file"))
+    var upstreamKey: String?
+
+    @Flag(help: "Forward uploads to the mirror upstream too, in order, retried until upstream takes them.")
+    var upstreamPush = false
+
     @Option(help: ArgumentHelp("Bytes of blobs fetched from upstream kept at most, least recently used evicted first (K, M, G, T suffixes); uploads to the mirror itself are never evicted.", valueName: "size"))
     var cacheSize: ByteSize?
 
@@ -90,16 +99,19 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
             throw ValidationError("\(name) takes a number of seconds, 0 or more")
         }
-        if cacheSize != nil && upstreamCache == nil { throw ValidationError("--cache-size is for a mirror: give --upstream-cache and --upstream-dir") }
+        if (upstreamCert == nil) != (upstreamKey == nil) { throw ValidationError("--upstream-cert and --upstream-key go together") }
+        if (cacheSize != nil || upstreamPush) && upstreamCache == nil { throw ValidationError("--cache-size and --upstream-push are for a mirror: give --upstream-cache and --upstream-dir") }
         if upstreamConnectTimeout < 1 { throw ValidationError("--upstream-connect-timeout takes a number of seconds, 1 or more") }
     }
 
     private var upstream: UpstreamSettings? {
         guard let upstreamCache, let upstreamDir else { return nil }
-        return UpstreamSettings(
-            cacheURL: upstreamCache, directoryURL: upstreamDir, tls: TLSSettings(caFile: upstreamCA),
+        var settings = UpstreamSettings(
+            cacheURL: upstreamCache, directoryURL: upstreamDir, tls: TLSSettings(caFile: upstreamCA, certificateFile: upstreamCert, keyFile: upstreamKey),
             directoryTTL: .seconds(upstreamDirTtl), negativeTTL: .seconds(upstreamNegativeTtl), backOff: .seconds(upstreamBackoff),
             timeouts: TransferTimeouts(connect: upstreamConnectTimeout, lowSpeedLimit: 1024, lowSpeedTime: 15), cacheSize: cacheSize?.bytes)
+        settings.push = upstreamPush
+        return settings
     }
 
     func run() async throws {
