@@ -44,11 +44,18 @@ final class MirrorTests: XCTestCase {
         let sha512 = try upload(bytes, to: upstream)
         XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/mirror:key", body: entry(sha512, 1)).status, 201)
 
+        let other = blob(2 << 20, seed: 5)
+        let otherSHA = try upload(other, to: upstream)
+        let head = try TestHTTP.request("HEAD", mirror.shacacheURL + "/" + otherSHA)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.headers["content-length"], String(other.count))
+        try waitUntil { self.mirror.storedBlobs().contains("\(otherSHA.prefix(2))/\(otherSHA)") }
+
         let fetched = try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512)
         XCTAssertEqual(fetched.status, 200)
         XCTAssertEqual(fetched.headers["content-length"], String(bytes.count))
         XCTAssertTrue(fetched.body == bytes)
-        XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
+        XCTAssertEqual(Set(mirror.storedBlobs()), ["\(sha512.prefix(2))/\(sha512)", "\(otherSHA.prefix(2))/\(otherSHA)"])
         let upstreamListing = try TestHTTP.request("GET", upstream.shadirURL + "/mirror:key").text
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/mirror:key").text, upstreamListing)
 
