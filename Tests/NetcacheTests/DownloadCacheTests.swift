@@ -36,10 +36,11 @@ final class DownloadCacheTests: XCTestCase {
 
     /// A slapos.cfg with the download cache on `cache` (our server by default), uploads on
     /// or off, signing with `key` and trusting `trusted`.
-    private func config(cache: String? = nil, uploads: Bool = true, key: String? = nil, trusted: [String]? = nil) throws -> String {
+    private func config(cache: String? = nil, uploadTo: String? = nil, uploads: Bool = true, key: String? = nil, trusted: [String]? = nil) throws -> String {
         let base = cache ?? server.url
+        let uploadBase = uploadTo ?? base
         var text = "[networkcache]\ndownload-cache-url = \(base)/shacache\ndownload-dir-url = \(base)/shadir\n"
-        if uploads { text += "upload-cache-url = \(base)/shacache\nupload-dir-url = \(base)/shadir\n" }
+        if uploads { text += "upload-cache-url = \(uploadBase)/shacache\nupload-dir-url = \(uploadBase)/shadir\n" }
         text += "signature-private-key-file = \(key ?? self.key)\nsignature-certificate-list =\n"
         for line in (trusted ?? [certificate]).joined().split(separator: "\n") { text += "  \(line)\n" }
         let file = path("slapos-\(UUID().uuidString).cfg")
@@ -106,9 +107,18 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.output, "\(path("out/file")): from the origin\n")
         let lines = result.stderr.split(separator: "\n")
-        XCTAssertEqual(lines.count, 2, result.stderr)
+        XCTAssertEqual(lines.count, 1, result.stderr)
         XCTAssertTrue(lines[0].hasPrefix("netcache: warning: cache unreachable (GET \(dead)/shadir/"), result.stderr)
-        XCTAssertTrue(lines[1].hasPrefix("netcache: warning: fetched, but not filed in the cache:"), result.stderr)
+        XCTAssertTrue(lines[0].hasSuffix("): fetching from the origin"), result.stderr)
+        XCTAssertEqual(contents("out/file"), release)
+    }
+
+    func testAFailedUploadIsAWarningAndTheFileIsThere() throws {
+        let result = try fetch("-c", try config(uploadTo: try SilentListener.closedPortURL()), url, "-o", try outputPath("file"))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.output, "\(path("out/file")): from the origin\n")
+        XCTAssertTrue(result.stderr.hasPrefix("netcache: warning: fetched, but not filed in the cache: "), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         XCTAssertEqual(contents("out/file"), release)
     }
 

@@ -24,14 +24,18 @@ public struct DownloadCache {
     public func fetch(url: String, to path: String, expected: ExpectedChecksum?, useCache: Bool, warn: (String) -> Void) throws -> FetchSource {
         let key = DownloadKey.url(url)
         let expected = expected.map { [$0] } ?? []
+        var reachable = true
         if useCache, downloads {
             let accepted = { (fields: JSONObject) in fields["url"]?.stringValue == url }
-            if let (sha512, _) = try fromCache(key: key, accepting: accepted, to: { _ in path }, expected: expected, warn: warn) {
-                return .cache(sha512: sha512)
+            switch try fromCache(key: key, accepting: accepted, to: { _ in path }, expected: expected, warn: warn) {
+            case .hit(let sha512, _): return .cache(sha512: sha512)
+            case .miss: break
+            case .unreachable: reachable = false
             }
         }
         let sha512 = try fromOrigin(url, to: path, expected: expected)
-        return .origin(sha512: sha512, filed: file(path, key: key, metadata: JSONObject([("url", .string(url))]), warn: warn))
+        let filed = reachable && file(path, key: key, metadata: JSONObject([("url", .string(url))]), warn: warn)
+        return .origin(sha512: sha512, filed: filed)
     }
 
     /// Fetches a Python distribution under its `basename` in `directory`, or into `output`:
@@ -43,11 +47,14 @@ public struct DownloadCache {
         let key = DownloadKey.pypi(release)
         let expected = expected.map { [$0] } ?? []
         let destination = { (basename: String) in output ?? (directory + "/" + basename) }
+        var reachable = true
         if useCache, downloads {
             let accepted = { (fields: JSONObject) in fields["basename"]?.stringValue.map(Self.isPlainFileName) ?? false }
             let path = { (fields: JSONObject) in destination(fields["basename"]!.stringValue!) }
-            if let (sha512, path) = try fromCache(key: key, accepting: accepted, to: path, expected: expected, warn: warn) {
-                return (path, .cache(sha512: sha512))
+            switch try fromCache(key: key, accepting: accepted, to: path, expected: expected, warn: warn) {
+            case .hit(let sha512, let path): return (path, .cache(sha512: sha512))
+            case .miss: break
+            case .unreachable: reachable = false
             }
         }
         let file = try index.distribution(of: release)
@@ -55,7 +62,7 @@ public struct DownloadCache {
         let path = destination(file.name)
         let indexed = file.sha256.flatMap(ExpectedChecksum.init(sha256:)).map { [$0] } ?? []
         let sha512 = try fromOrigin(file.url, to: path, expected: expected + indexed)
-        let filed = self.file(path, key: key, metadata: JSONObject([("basename", .string(file.name))]), warn: warn)
+        let filed = reachable && self.file(path, key: key, metadata: JSONObject([("basename", .string(file.name))]), warn: warn)
         return (path, .origin(sha512: sha512, filed: filed))
     }
 
@@ -64,19 +71,25 @@ public struct DownloadCache {
         !name.isEmpty && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
     }
 
+    enum CacheLookup {
+        case hit(sha512: String, path: String)
+        case miss
+        /// Said once through `warn`; filing into it would fail as well.
+        case unreachable
+    }
+
     /// Tries the trusted entries of `key` that `accepting` takes, newest first, writing the
-    /// first good blob to the path `destination` names for its entry; its SHA-512 and that
-    /// path, or `nil` when none would do or the cache is unreachable.
+    /// first good blob to the path `destination` names for its entry.
     func fromCache(
         key: String, accepting: (JSONObject) -> Bool, to destination: (JSONObject) -> String,
         expected: [ExpectedChecksum], warn: (String) -> Void
-    ) throws -> (String, String)? {
+    ) throws -> CacheLookup {
         let entries: [JSONObject]
         do {
             entries = try cache.select(key: key)
         } catch let error as HTTPClientError {
             warn("cache unreachable (\(error)): fetching from the origin")
-            return nil
+            return .unreachable
         }
         for fields in entries.reversed() where accepting(fields) {
             let sha512 = fields["sha512"]!.stringValue!
@@ -93,7 +106,7 @@ public struct DownloadCache {
                 output.discard()
                 if error.kind == .transport || (error.status ?? 0) >= 500 {
                     warn("cache unreachable (\(error)): fetching from the origin")
-                    return nil
+                    return .unreachable
                 }
                 warn("cached copy \(sha512.prefix(16))… unusable (\(error))")
                 continue
@@ -105,9 +118,9 @@ public struct DownloadCache {
                 continue
             }
             try output.commit()
-            return (sha512, path)
+            return .hit(sha512: sha512, path: path)
         }
-        return nil
+        return .miss
     }
 
     /// Downloads `url` into `path`, checked against every `expected`; its SHA-512.
