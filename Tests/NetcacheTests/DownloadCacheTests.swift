@@ -201,6 +201,25 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(try netcache("lookup", "url", "-c", try config(), origin.url + "/other").output, "no entry under \(DownloadKeyName.url(origin.url + "/other"))\n")
     }
 
+    /// Download-cache keys listed in a file travel too: pulled into a data directory, served
+    /// there with the origin gone.
+    func testMirrorPullTakesTheKeysOfAFile() throws {
+        XCTAssertEqual(try fetch("-c", try config(), url, "-o", try outputPath("first")).status, 0)
+        let keys = path("keys.txt")
+        try "# the downloads of one build\n\(DownloadKeyName.url(url))\n".write(toFile: keys, atomically: true, encoding: .utf8)
+        let site = directory.appendingPathComponent("site")
+        let pulled = try netcache("mirror", "pull", "-c", try config(), "--keys-file", keys, "--data", site.appendingPathComponent("data").path)
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertEqual(pulled.output, "\(DownloadKeyName.url(url)): 1 entries, 1 blobs\n")
+        server.stop()
+        origin.stop()
+        let siteServer = try ServerProcess(dataDirectory: site)
+        defer { siteServer.stop() }
+        let fetched = try fetch("-c", try config(cache: siteServer.url, uploads: false), url, "-o", try outputPath("at-the-site"))
+        XCTAssertEqual(fetched.output, "\(path("out/at-the-site")): from the cache\n", fetched.stderr)
+        XCTAssertEqual(contents("out/at-the-site"), release)
+    }
+
     /// A PEP 503 project page on the origin, linking the files of several versions.
     private func servePackageIndex(sha256 override: String? = nil) throws -> [UInt8] {
         let sdist = Array("demo 1.0 sdist\n".utf8)
