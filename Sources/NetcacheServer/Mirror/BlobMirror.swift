@@ -1,10 +1,10 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
 import NetcacheClient
 import Synchronization
-import Foundation
 
 /// shacache's side of a mirror: a blob missing here is fetched from upstream once, however
 /// many clients ask for it meanwhile, streamed to each of them and to staging as it comes,
