@@ -29,6 +29,7 @@ let package = Package(
         .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+        .systemLibrary(name: "CElf", path: "Sources/CElf"),
 
         // Wire formats shared by client and server: Python-compatible JSON, shadir entries, SHA-512.
         .target(
@@ -45,7 +46,7 @@ let package = Package(
         // The binary cache: fingerprint, pack, sign, publish; verify and expand in place.
         .target(
             name: "BinaryCache",
-            dependencies: ["NetcacheProtocol", "NetcacheClient", "CArchive", "CZstd", "CZlib", "CLinux"]
+            dependencies: ["NetcacheProtocol", "NetcacheClient", "CArchive", "CZstd", "CZlib", "CLinux", "CElf"]
         ),
 
         // The shacache + shadir server.

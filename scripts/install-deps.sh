@@ -3,7 +3,7 @@
 # (idempotent, needs root or sudo).
 set -euo pipefail
 
-packages=(libarchive-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libsqlite3-dev zstd openssl curl python3-venv "$@")
+packages=(libarchive-dev libcurl4-openssl-dev libssl-dev libzstd-dev zlib1g-dev libsqlite3-dev libelf-dev zstd openssl curl python3-venv "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
