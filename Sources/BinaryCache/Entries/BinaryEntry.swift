@@ -22,6 +22,8 @@ public struct BinaryEntry: Sendable {
     public var size: Int?
     public var unpackedSize: Int?
     public var fileCount: Int?
+    /// What the release's ELF files need from outside it (netcache entries only).
+    public var abi: ABIRecord?
 
     public static func legacyKey(softwareURL: String) -> String {
         StreamingDigest.md5Hex(of: softwareURL)
@@ -33,7 +35,7 @@ public struct BinaryEntry: Sendable {
 
     public init(
         sha512: String, softwareURL: String, softwareRoot: String?, multiarch: String, os: [String],
-        libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?
+        libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?, abi: ABIRecord? = nil
     ) {
         self.sha512 = sha512
         self.softwareURL = softwareURL
@@ -45,6 +47,7 @@ public struct BinaryEntry: Sendable {
         self.size = size
         self.unpackedSize = unpackedSize
         self.fileCount = fileCount
+        self.abi = abi
     }
 
     /// The metadata after `sha512`, in the order each layout writes it.
@@ -61,6 +64,7 @@ public struct BinaryEntry: Sendable {
             if let size { fields.append(("size", .integer(size))) }
             if let unpackedSize { fields.append(("unpacked_size", .integer(unpackedSize))) }
             if let fileCount { fields.append(("file_count", .integer(fileCount))) }
+            if let abi { fields.append(("abi", abi.json)) }
         }
         return JSONObject(fields.map { (key: $0.0, value: $0.1) })
     }
@@ -97,6 +101,7 @@ public struct BinaryEntry: Sendable {
         size = integer("size")
         unpackedSize = integer("unpacked_size")
         fileCount = integer("file_count")
+        abi = legacyKey ? nil : fields["abi"].flatMap(ABIRecord.init(json:))
     }
 
     /// `"('debian', '8.10', '')"` → `["debian", "8.10", ""]`.
