@@ -20,6 +20,8 @@ public struct BinaryCacheSettings: Sendable {
     public var timeouts = TransferTimeouts(connect: 5, lowSpeedLimit: 1024, lowSpeedTime: 15)
     /// How installs make their tree durable (`binary-cache-install-sync`).
     public var durability = Durability.files
+    /// `binary-cache-compatibility`.
+    public var compatibility = CompatibilityRule.distribution
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
@@ -52,6 +54,12 @@ public struct BinaryCacheSettings: Sendable {
                 throw ConfigurationError("binary-cache-install-sync: expected files or filesystem, got '\(sync)'")
             }
             self.durability = durability
+        }
+        if let rule = file.value("binary-cache-compatibility", in: "networkcache"), !rule.isEmpty {
+            guard let compatibility = CompatibilityRule(rawValue: rule.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError("binary-cache-compatibility: expected distribution or abi, got '\(rule)'")
+            }
+            self.compatibility = compatibility
         }
         timeouts.connect = try Self.seconds("binary-cache-connect-timeout", in: file) ?? timeouts.connect
         timeouts.lowSpeedTime = try Self.seconds("binary-cache-low-speed-time", in: file) ?? timeouts.lowSpeedTime

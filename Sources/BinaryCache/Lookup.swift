@@ -15,7 +15,10 @@ public struct Lookup {
         /// Whether the entry's `software_url` is the release it is filed under: a validly
         /// signed entry of another release, filed again under this key, must not install.
         public let namesRelease: Bool
+        /// Under the rule in force.
         public let compatibility: Compatibility
+        /// Under each rule, for `lookup binary-sr`.
+        public let byRule: [CompatibilityRule: Compatibility]
 
         public var installable: Bool { verified && namesRelease && compatibility.isCompatible }
 
@@ -50,15 +53,21 @@ public struct Lookup {
 
     public func entries(md5: String) throws -> [Candidate] {
         let machine = Fingerprint.current(softwareRoot: settings.softwareRoot)
+        let host = HostLibraries(multiarch: machine.multiarch)
         var candidates: [Candidate] = []
         for (key, legacy) in [("netcache:" + md5, false), (md5, true)] {
             for raw in try cache.shadir.entries(for: key) {
                 guard let fields = raw.fields, let entry = BinaryEntry(fields: fields, legacyKey: legacy) else { continue }
+                let distribution = Compatibility(entry: entry, machine: machine)
+                let byRule: [CompatibilityRule: Compatibility] = [
+                    .distribution: distribution,
+                    .abi: Compatibility.byABI(entry: entry, machine: machine, host: host) ?? distribution,
+                ]
                 candidates.append(Candidate(
                     key: key, entry: entry,
                     verified: cache.trust.verifies(info: raw.info, signature: raw.signature),
                     namesRelease: BinaryEntry.legacyKey(softwareURL: entry.softwareURL) == md5,
-                    compatibility: Compatibility(entry: entry, machine: machine)))
+                    compatibility: byRule[settings.compatibility]!, byRule: byRule))
             }
         }
         return candidates

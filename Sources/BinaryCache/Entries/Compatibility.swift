@@ -8,6 +8,12 @@ public enum Compatibility: Sendable, Equatable {
         return false
     }
 
+    /// Why not; `nil` when compatible.
+    public var reason: String? {
+        if case .incompatible(let reason) = self { return reason }
+        return nil
+    }
+
     /// The rules: same multiarch; same OS after SlapOS's normalisation; same software_root
     /// (as text: the tree holds absolute paths; an entry without it is accepted with a
     /// warning); and, where the entry records it, a C library no newer than ours.
@@ -40,6 +46,32 @@ public enum Compatibility: Sendable, Equatable {
             }
         }
         self = .compatible(warning: warning)
+    }
+
+    /// The `abi` rule for an entry that records what it needs; `nil` for one that does not
+    /// (a legacy entry), which keeps the distribution rule.
+    static func byABI(entry: BinaryEntry, machine: Fingerprint, host: HostLibraries) -> Compatibility? {
+        guard let abi = entry.abi else { return nil }
+        guard entry.multiarch == machine.multiarch else {
+            return .incompatible("multiarch \(entry.multiarch), this machine is \(machine.multiarch)")
+        }
+        if let elfMachine = abi.machine, let ours = ABIRecord.machine(ofMultiarch: machine.multiarch), elfMachine != ours {
+            return .incompatible("its ELF files are for \(elfMachine), this machine is \(ours)")
+        }
+        if let root = entry.softwareRoot, !root.isEmpty, root != machine.softwareRoot {
+            return .incompatible("built for software_root \(root), this machine uses \(machine.softwareRoot)")
+        }
+        for library in abi.libraries {
+            guard let found = host.find(library.name, bits: abi.bits, machine: abi.machine) else {
+                return .incompatible("needs \(library.name), which this machine's loader does not find")
+            }
+            if let missing = library.versions.first(where: { !found.image.versionsDefined.contains($0) }) {
+                let family = SymbolVersion(missing).family
+                let newest = SymbolVersion.newestOfEachFamily(found.image.versionsDefined).first { SymbolVersion($0).family == family }
+                return .incompatible("needs \(missing) of \(library.name); \(found.path) \(newest.map { "has up to \($0)" } ?? "defines no \(family) version")")
+            }
+        }
+        return .compatible(warning: nil)
     }
 
     /// slapos.core's `_debianize`: lower-case name, raspbian is debian, Debian compares its

@@ -17,7 +17,8 @@ struct LookupCommand: ParsableCommand {
                 Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each
                 entry: whether its signature verifies, whether it names this release (an
                 entry of another release filed under this key never installs), whether it
-                suits this machine, and why install would not take it.
+                suits this machine under the rule in force and under the abi rule
+                (binary-cache-compatibility), and why install would not take it.
                 """
         )
 
@@ -50,6 +51,13 @@ struct LookupCommand: ParsableCommand {
                         ("compatible", .bool(candidate.compatibility.isCompatible)),
                         ("verified", .bool(candidate.verified)),
                         ("refusal", candidate.refusal.map(JSONValue.string) ?? .null),
+                        ("rules", .object(JSONObject(CompatibilityRule.allCases.map { rule in
+                            let decision = candidate.byRule[rule]
+                            return (key: rule.rawValue, value: .object(JSONObject([
+                                ("compatible", .bool(decision?.isCompatible ?? false)),
+                                ("why_not", decision?.reason.map(JSONValue.string) ?? .null),
+                            ])))
+                        }))),
                     ]))
                 }
                 print(JSONValue.array(rows).pythonIndentedSortedJSON)
@@ -59,13 +67,13 @@ struct LookupCommand: ParsableCommand {
                 print("no binary-cache entry for \(release)")
                 return
             }
-            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "verified?", "why not"]
+            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "by abi?", "verified?", "why not"]
             let rows = candidates.map { candidate in
                 [
                     candidate.key, candidate.entry.format.rawValue, candidate.entry.multiarch, candidate.entry.os[0],
                     candidate.entry.os[1], candidate.entry.os[2], candidate.entry.size.map(String.init) ?? "-",
                     candidate.namesRelease ? "yes" : "no", candidate.compatibility.isCompatible ? "yes" : "no",
-                    candidate.verified ? "yes" : "no", candidate.refusal ?? "-",
+                    candidate.byRule[.abi]?.isCompatible == true ? "yes" : "no", candidate.verified ? "yes" : "no", candidate.refusal ?? "-",
                 ]
             }
             printTable(header: header, rows: rows)
