@@ -22,6 +22,9 @@ public struct BinaryCacheSettings: Sendable {
     public var durability = Durability.files
     /// `binary-cache-compatibility`.
     public var compatibility = CompatibilityRule.distribution
+    /// `binary-cache-relocate`: whether a relocatable entry built under another
+    /// software_root installs here, moved.
+    public var relocate = true
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
@@ -54,6 +57,13 @@ public struct BinaryCacheSettings: Sendable {
                 throw ConfigurationError("binary-cache-install-sync: expected files or filesystem, got '\(sync)'")
             }
             self.durability = durability
+        }
+        if let relocate = file.value("binary-cache-relocate", in: "networkcache"), !relocate.isEmpty {
+            switch relocate.lowercased().trimmingCharacters(in: .whitespaces) {
+            case "true", "yes", "on", "1": self.relocate = true
+            case "false", "no", "off", "0": self.relocate = false
+            default: throw ConfigurationError("binary-cache-relocate: expected true or false, got '\(relocate)'")
+            }
         }
         if let rule = file.value("binary-cache-compatibility", in: "networkcache"), !rule.isEmpty {
             guard let compatibility = CompatibilityRule(rawValue: rule.trimmingCharacters(in: .whitespaces)) else {

@@ -166,6 +166,9 @@ public struct Installer {
                 throw error
             }
             try Interruption.check()
+            if let relocation = entry.relocation, relocation.from != settings.softwareRoot, !relocation.isEmpty {
+                try TreeRelocator(manifest: relocation, to: settings.softwareRoot).apply(staging: staging.descriptor, top: top)
+            }
             do {
                 try staging.move(top, to: target)
             } catch is StagingDirectory.TargetExists {

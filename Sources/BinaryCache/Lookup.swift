@@ -58,10 +58,10 @@ public struct Lookup {
         for (key, legacy) in [("netcache:" + md5, false), (md5, true)] {
             for raw in try cache.shadir.entries(for: key) {
                 guard let fields = raw.fields, let entry = BinaryEntry(fields: fields, legacyKey: legacy) else { continue }
-                let distribution = Compatibility(entry: entry, machine: machine)
+                let distribution = Compatibility(entry: entry, machine: machine, relocate: settings.relocate)
                 let byRule: [CompatibilityRule: Compatibility] = [
                     .distribution: distribution,
-                    .abi: Compatibility.byABI(entry: entry, machine: machine, host: host) ?? distribution,
+                    .abi: Compatibility.byABI(entry: entry, machine: machine, host: host, relocate: settings.relocate) ?? distribution,
                 ]
                 candidates.append(Candidate(
                     key: key, entry: entry,

@@ -69,8 +69,9 @@ public struct Publisher {
         let gzipSpool = settings.legacy ? try SpooledArchive(directory: root) : nil
         let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
         let scan = ABIScan(releasePath: release)
+        let relocation = RelocationScan(softwareRoot: root)
         let packer = TreePacker(
-            source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns, observer: scan)
+            source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns, observers: [scan, relocation])
         let report: PackReport
         do {
             report = try packer.pack { bytes in
@@ -97,7 +98,8 @@ public struct Publisher {
             let entry = BinaryEntry(
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
                 os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
-                unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: archive.format == .zstd ? scan.record() : nil)
+                unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: archive.format == .zstd ? scan.record() : nil,
+                relocation: archive.format == .zstd ? relocation.record() : nil)
             try cache.shacache.upload(descriptor: archive.spool.descriptor, size: archive.spool.size, sha512: sha512)
             let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))

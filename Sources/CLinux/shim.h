@@ -6,6 +6,7 @@
 #endif
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/statvfs.h>
 
@@ -14,6 +15,11 @@
    empty directory. */
 static inline int netcache_rename_noreplace(int from_directory, const char *from, const char *to) {
     return renameat2(from_directory, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+/* memmem is a GNU extension too: the relocation scan looks for software_root in files. */
+static inline const void *netcache_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
 }
 
 /* An unnamed file in a directory, on the same file system: O_TMPFILE is a macro built of

@@ -22,7 +22,11 @@ final class ABIScan: PackObserver {
         }
     }
 
-    func packedName(_ relative: String) {
+    func packedSymlink(_ relative: String, target: String) {
+        names.insert(relative)
+    }
+
+    func packedHardLink(_ relative: String, to first: String) {
         names.insert(relative)
     }
 

@@ -30,7 +30,7 @@ struct TreePacker {
     let ownerName: String
     let groupName: String
     let excludePatterns: [String]
-    var observer: (any PackObserver)? = nil
+    var observers: [any PackObserver] = []
 
     /// Streams the tar to `sink` in the order libarchive produces it.
     func pack(into sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> PackReport {
@@ -119,13 +119,14 @@ struct TreePacker {
             }
             entry.setSymlink(text)
             try writer.write(entry)
-            observer?.packedName(relative)
+            for observer in observers { observer.packedSymlink(relative, target: text) }
         default:
             let key = HardLinkKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
             if status.st_nlink > 1, let first = walk.hardLinks[key] {
                 entry.setHardlink(first)
                 try writer.write(entry)
-                observer?.packedName(relative)
+                let firstRelative = String(first.dropFirst(top.count + 1))
+                for observer in observers { observer.packedHardLink(relative, to: firstRelative) }
                 return
             }
             let file = try open(entryName, in: parent, flags: 0, as: status, path: path)
@@ -134,7 +135,7 @@ struct TreePacker {
             entry.setSize(Int(status.st_size))
             try writer.write(entry)
             walk.report.unpackedSize += try writer.writeContents(of: file, path: path, expectedSize: Int(status.st_size), buffer: &walk.buffer)
-            try observer?.packedFile(relative, descriptor: file)
+            for observer in observers { try observer.packedFile(relative, descriptor: file) }
         }
     }
 

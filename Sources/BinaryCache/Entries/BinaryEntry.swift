@@ -24,6 +24,8 @@ public struct BinaryEntry: Sendable {
     public var fileCount: Int?
     /// What the release's ELF files need from outside it (netcache entries only).
     public var abi: ABIRecord?
+    /// Where its software_root occurs in it (netcache entries only).
+    public var relocation: RelocationManifest?
 
     public static func legacyKey(softwareURL: String) -> String {
         StreamingDigest.md5Hex(of: softwareURL)
@@ -35,7 +37,8 @@ public struct BinaryEntry: Sendable {
 
     public init(
         sha512: String, softwareURL: String, softwareRoot: String?, multiarch: String, os: [String],
-        libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?, abi: ABIRecord? = nil
+        libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?, abi: ABIRecord? = nil,
+        relocation: RelocationManifest? = nil
     ) {
         self.sha512 = sha512
         self.softwareURL = softwareURL
@@ -48,6 +51,7 @@ public struct BinaryEntry: Sendable {
         self.unpackedSize = unpackedSize
         self.fileCount = fileCount
         self.abi = abi
+        self.relocation = relocation
     }
 
     /// The metadata after `sha512`, in the order each layout writes it.
@@ -65,6 +69,7 @@ public struct BinaryEntry: Sendable {
             if let unpackedSize { fields.append(("unpacked_size", .integer(unpackedSize))) }
             if let fileCount { fields.append(("file_count", .integer(fileCount))) }
             if let abi { fields.append(("abi", abi.json)) }
+            if let relocation { fields.append(("relocation", relocation.json)) }
         }
         return JSONObject(fields.map { (key: $0.0, value: $0.1) })
     }
@@ -102,6 +107,7 @@ public struct BinaryEntry: Sendable {
         unpackedSize = integer("unpacked_size")
         fileCount = integer("file_count")
         abi = legacyKey ? nil : fields["abi"].flatMap(ABIRecord.init(json:))
+        relocation = legacyKey ? nil : fields["relocation"].flatMap(RelocationManifest.init(json:))
     }
 
     /// `"('debian', '8.10', '')"` → `["debian", "8.10", ""]`.

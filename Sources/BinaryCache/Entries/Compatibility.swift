@@ -16,8 +16,9 @@ public enum Compatibility: Sendable, Equatable {
 
     /// The rules: same multiarch; same OS after SlapOS's normalisation; same software_root
     /// (as text: the tree holds absolute paths; an entry without it is accepted with a
-    /// warning); and, where the entry records it, a C library no newer than ours.
-    public init(entry: BinaryEntry, machine: Fingerprint) {
+    /// warning), or one the entry can be relocated to; and, where the entry records it, a
+    /// C library no newer than ours.
+    public init(entry: BinaryEntry, machine: Fingerprint, relocate: Bool = true) {
         guard entry.multiarch == machine.multiarch else {
             self = .incompatible("multiarch \(entry.multiarch), this machine is \(machine.multiarch)")
             return
@@ -28,8 +29,8 @@ public enum Compatibility: Sendable, Equatable {
         }
         var warning: String?
         if let root = entry.softwareRoot, !root.isEmpty {
-            guard root == machine.softwareRoot else {
-                self = .incompatible("built for software_root \(root), this machine uses \(machine.softwareRoot)")
+            if let refusal = Self.rootRefusal(entry: entry, root: root, machine: machine, relocate: relocate) {
+                self = .incompatible(refusal)
                 return
             }
         } else {
@@ -50,7 +51,7 @@ public enum Compatibility: Sendable, Equatable {
 
     /// The `abi` rule for an entry that records what it needs; `nil` for one that does not
     /// (a legacy entry), which keeps the distribution rule.
-    static func byABI(entry: BinaryEntry, machine: Fingerprint, host: HostLibraries) -> Compatibility? {
+    static func byABI(entry: BinaryEntry, machine: Fingerprint, host: HostLibraries, relocate: Bool = true) -> Compatibility? {
         guard let abi = entry.abi else { return nil }
         guard entry.multiarch == machine.multiarch else {
             return .incompatible("multiarch \(entry.multiarch), this machine is \(machine.multiarch)")
@@ -58,8 +59,8 @@ public enum Compatibility: Sendable, Equatable {
         if let elfMachine = abi.machine, let ours = ABIRecord.machine(ofMultiarch: machine.multiarch), elfMachine != ours {
             return .incompatible("its ELF files are for \(elfMachine), this machine is \(ours)")
         }
-        if let root = entry.softwareRoot, !root.isEmpty, root != machine.softwareRoot {
-            return .incompatible("built for software_root \(root), this machine uses \(machine.softwareRoot)")
+        if let root = entry.softwareRoot, !root.isEmpty, let refusal = rootRefusal(entry: entry, root: root, machine: machine, relocate: relocate) {
+            return .incompatible(refusal)
         }
         for library in abi.libraries {
             guard let found = host.find(library.name, bits: abi.bits, machine: abi.machine) else {
@@ -72,6 +73,20 @@ public enum Compatibility: Sendable, Equatable {
             }
         }
         return .compatible(warning: nil)
+    }
+
+    /// Why an entry built under `root` cannot go under this machine's software_root: not
+    /// at all when it is the same; when it is another, unless the entry is relocatable there.
+    static func rootRefusal(entry: BinaryEntry, root: String, machine: Fingerprint, relocate: Bool) -> String? {
+        guard root != machine.softwareRoot else { return nil }
+        let built = "built for software_root \(root), this machine uses \(machine.softwareRoot)"
+        guard relocate else { return built + " (binary-cache-relocate = false)" }
+        guard let relocation = entry.relocation, relocation.from == root else { return built + "; the entry records no relocation" }
+        if let refusal = relocation.refusal { return built + "; not relocatable: " + refusal }
+        guard machine.softwareRoot.utf8.count <= root.utf8.count else {
+            return built + "; a tree relocates to a path no longer than the one it was built under"
+        }
+        return nil
     }
 
     /// slapos.core's `_debianize`: lower-case name, raspbian is debian, Debian compares its
