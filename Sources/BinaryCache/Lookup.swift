@@ -22,6 +22,10 @@ public struct Lookup {
 
         public var installable: Bool { verified && namesRelease && compatibility.isCompatible }
 
+        /// The software_root an installable entry would be moved from; `nil` when it
+        /// installs where it was built, or not at all.
+        public let relocatedFrom: String?
+
         /// Why it cannot be installed here; `nil` when it can.
         public var refusal: String? {
             if !verified { return "signature not trusted" }
@@ -67,7 +71,8 @@ public struct Lookup {
                     key: key, entry: entry,
                     verified: cache.trust.verifies(info: raw.info, signature: raw.signature),
                     namesRelease: BinaryEntry.legacyKey(softwareURL: entry.softwareURL) == md5,
-                    compatibility: byRule[settings.compatibility]!, byRule: byRule))
+                    compatibility: byRule[settings.compatibility]!, byRule: byRule,
+                    relocatedFrom: entry.softwareRoot.flatMap { $0.isEmpty || $0 == settings.softwareRoot ? nil : $0 }))
             }
         }
         return candidates

@@ -79,7 +79,11 @@ final class RelocationTests: XCTestCase {
         try publish(from: release)
         let rootB = fixture.directory.appendingPathComponent("sr-b").path
         try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
-        let installed = try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL)
+        let configB = try config(root: rootB)
+        let lookup = try netcache("lookup", "binary-sr", "-c", configB, fixture.softwareURL, "--json")
+        let rows = try XCTUnwrap(try JSONValue(parsing: Array(lookup.stdout)).arrayValue?.compactMap(\.objectValue))
+        XCTAssertEqual(rows.map { $0["relocated_from"] }, [.string(rootA), .null], "the zstd entry relocates; the legacy one does not install")
+        let installed = try netcache("install", "-c", configB, "--software-url", fixture.softwareURL)
         XCTAssertEqual(installed.status, 0, installed.stderr)
         let moved = rootB + "/" + fixture.md5
 

@@ -51,6 +51,7 @@ struct LookupCommand: ParsableCommand {
                         ("compatible", .bool(candidate.compatibility.isCompatible)),
                         ("verified", .bool(candidate.verified)),
                         ("refusal", candidate.refusal.map(JSONValue.string) ?? .null),
+                        ("relocated_from", candidate.installable ? candidate.relocatedFrom.map(JSONValue.string) ?? .null : .null),
                         ("rules", .object(JSONObject(CompatibilityRule.allCases.map { rule in
                             let decision = candidate.byRule[rule]
                             return (key: rule.rawValue, value: .object(JSONObject([
@@ -67,13 +68,14 @@ struct LookupCommand: ParsableCommand {
                 print("no binary-cache entry for \(release)")
                 return
             }
-            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "by abi?", "verified?", "why not"]
+            let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "by abi?", "verified?", "relocate?", "why not"]
             let rows = candidates.map { candidate in
                 [
                     candidate.key, candidate.entry.format.rawValue, candidate.entry.multiarch, candidate.entry.os[0],
                     candidate.entry.os[1], candidate.entry.os[2], candidate.entry.size.map(String.init) ?? "-",
                     candidate.namesRelease ? "yes" : "no", candidate.compatibility.isCompatible ? "yes" : "no",
-                    candidate.byRule[.abi]?.isCompatible == true ? "yes" : "no", candidate.verified ? "yes" : "no", candidate.refusal ?? "-",
+                    candidate.byRule[.abi]?.isCompatible == true ? "yes" : "no", candidate.verified ? "yes" : "no",
+                    candidate.installable ? (candidate.relocatedFrom == nil ? "no" : "yes") : "-", candidate.refusal ?? "-",
                 ]
             }
             printTable(header: header, rows: rows)
