@@ -13,6 +13,13 @@ struct InstallCommand: ParsableCommand {
             first. The archive is checked against its SHA-512 and expanded into a staging
             directory, then moved into place: on failure nothing is left behind.
 
+            With binary-cache-compatibility = abi in [networkcache], a netcache entry from another \
+            distribution installs when this machine's loader finds every library its abi field \
+            lists, each defining every version listed; the refusal names what is missing. A \
+            relocatable netcache entry built under another software_root, no shorter than this \
+            one, is rewritten in staging for this root (its relocation field lists where); \
+            binary-cache-relocate = false turns that off.
+
             When the cache cannot be reached or has lost the blob, the next entry is tried
             (zstd, then legacy gzip), then the release is built: a cache outage never stops
             a build. An archive that is not what its entry signed moves on to the next
