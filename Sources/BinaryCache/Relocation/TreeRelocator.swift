@@ -69,7 +69,7 @@ struct TreeRelocator {
             var buffer = [UInt8](repeating: 0, count: 4096)
             for offset in offsets where offset >= done {
                 let count = pread(descriptor, &buffer, buffer.count, off_t(offset))
-                guard count > 0, let end = buffer[..<count].firstIndex(of: 0), buffer[..<old.count].elementsEqual(old) else {
+                guard count > 0, let end = buffer[..<count].firstIndex(of: 0), end >= old.count, buffer[..<old.count].elementsEqual(old) else {
                     throw ArchiveError("\(path): no string of software_root at byte \(offset), as the entry says")
                 }
                 var string = replacingAll(in: Array(buffer[..<end]))
