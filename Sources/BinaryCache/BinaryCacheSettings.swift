@@ -45,26 +45,14 @@ public struct BinaryCacheSettings: Sendable {
         }
         excludePatterns = (file.value("binary-cache-exclude", in: "networkcache") ?? "").split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if let legacy = file.value("binary-cache-legacy-format", in: "networkcache") {
-            switch legacy.lowercased() {
-            case "true", "yes", "on", "1": self.legacy = true
-            case "false", "no", "off", "0": self.legacy = false
-            default: throw ConfigurationError("binary-cache-legacy-format: expected true or false, got '\(legacy)'")
-            }
-        }
+        legacy = try Self.flag("binary-cache-legacy-format", in: file) ?? legacy
         if let sync = file.value("binary-cache-install-sync", in: "networkcache"), !sync.isEmpty {
             guard let durability = Durability(rawValue: sync.trimmingCharacters(in: .whitespaces)) else {
                 throw ConfigurationError("binary-cache-install-sync: expected files or filesystem, got '\(sync)'")
             }
             self.durability = durability
         }
-        if let relocate = file.value("binary-cache-relocate", in: "networkcache"), !relocate.isEmpty {
-            switch relocate.lowercased().trimmingCharacters(in: .whitespaces) {
-            case "true", "yes", "on", "1": self.relocate = true
-            case "false", "no", "off", "0": self.relocate = false
-            default: throw ConfigurationError("binary-cache-relocate: expected true or false, got '\(relocate)'")
-            }
-        }
+        relocate = try Self.flag("binary-cache-relocate", in: file) ?? relocate
         if let rule = file.value("binary-cache-compatibility", in: "networkcache"), !rule.isEmpty {
             guard let compatibility = CompatibilityRule(rawValue: rule.trimmingCharacters(in: .whitespaces)) else {
                 throw ConfigurationError("binary-cache-compatibility: expected distribution or abi, got '\(rule)'")
@@ -82,6 +70,15 @@ public struct BinaryCacheSettings: Sendable {
             cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
             dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL),
             timeouts: timeouts)
+    }
+
+    private static func flag(_ key: String, in file: INIFile) throws -> Bool? {
+        guard let text = file.value(key, in: "networkcache"), !text.isEmpty else { return nil }
+        switch text.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigurationError("\(key): expected true or false, got '\(text)'")
+        }
     }
 
     private static func seconds(_ key: String, in file: INIFile) throws -> Int? {

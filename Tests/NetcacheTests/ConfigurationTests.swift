@@ -1,3 +1,4 @@
+import BinaryCache
 import NetcacheClient
 import XCTest
 
@@ -85,5 +86,32 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.contains("/nonexistent/slapos.cfg"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+}
+
+/// The binary cache's own keys in `[networkcache]`.
+final class BinaryCacheKeyTests: XCTestCase {
+    private func settings(_ lines: String) throws -> BinaryCacheSettings {
+        try BinaryCacheSettings(file: INIFile(text: "[networkcache]\n" + lines))
+    }
+
+    func testSwitchesAndRulesAreRead() throws {
+        let defaults = try settings("")
+        XCTAssertEqual(defaults.legacy, true)
+        XCTAssertEqual(defaults.relocate, true)
+        XCTAssertEqual(defaults.compatibility, .distribution)
+        let set = try settings("binary-cache-legacy-format = off\nbinary-cache-relocate = False\nbinary-cache-compatibility = abi\n")
+        XCTAssertEqual(set.legacy, false)
+        XCTAssertEqual(set.relocate, false)
+        XCTAssertEqual(set.compatibility, .abi)
+    }
+
+    func testAValueThatIsNeitherIsAnError() throws {
+        XCTAssertThrowsError(try settings("binary-cache-relocate = sometimes\n")) { error in
+            XCTAssertEqual("\(error)", "binary-cache-relocate: expected true or false, got 'sometimes'")
+        }
+        XCTAssertThrowsError(try settings("binary-cache-compatibility = kernel\n")) { error in
+            XCTAssertEqual("\(error)", "binary-cache-compatibility: expected distribution or abi, got 'kernel'")
+        }
     }
 }
