@@ -231,4 +231,19 @@ final class MirrorTests: XCTestCase {
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertEqual(refused.output, "")
     }
+
+    /// A byte range of a blob the mirror lacks waits for the whole blob, verified, then is
+    /// served from the store.
+    func testAByteRangeOfAMissingBlobIsServedOnceTheBlobArrived() throws {
+        upstream = try ServerProcess()
+        try startMirror()
+        let bytes = blob(4 << 20, seed: 30)
+        let sha512 = try upload(bytes, to: upstream)
+        let range = try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512, headers: ["Range: bytes=1000-1999"])
+        XCTAssertEqual(range.status, 206)
+        XCTAssertEqual(range.headers["content-range"], "bytes 1000-1999/\(bytes.count)")
+        XCTAssertEqual(range.body, Array(bytes[1000..<2000]))
+        XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
+        XCTAssertEqual(upstreamGets(of: sha512), 1)
+    }
 }
