@@ -19,9 +19,10 @@ final class ClientRevocationTests: XCTestCase {
 
     private func path(_ name: String) -> String { pki.path(name) }
 
-    private func server(clientCA: String = "ca", crls: [String] = []) throws -> ServerProcess {
+    /// A TLS server whose client CA is the file `clientCA` (the CA `ca` by default).
+    private func server(clientCA: String? = nil, crls: [String] = []) throws -> ServerProcess {
         try ServerProcess(
-            arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", path("\(clientCA).pem")]
+            arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", clientCA ?? path("ca.pem")]
                 + crls.flatMap { ["--client-crl", $0] },
             dataDirectory: directory)
     }
@@ -50,10 +51,7 @@ final class ClientRevocationTests: XCTestCase {
         try (String(contentsOfFile: path("ca.pem"), encoding: .utf8) + String(contentsOfFile: path("other-ca.pem"), encoding: .utf8))
             .write(toFile: bundle, atomically: true, encoding: .utf8)
         try pki.certificate("unchecked", signedBy: "other-ca")
-        let server = try ServerProcess(
-            arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", bundle,
-                        "--client-crl", try pki.crl(of: "ca")],
-            dataDirectory: directory)
+        let server = try server(clientCA: bundle, crls: [try pki.crl(of: "ca")])
         let refused = try upload(to: server, as: "unchecked")
         XCTAssertEqual(refused.status, 403)
         XCTAssertTrue(refused.text.contains("unable to get certificate CRL"), refused.text)
