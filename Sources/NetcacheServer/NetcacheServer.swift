@@ -15,8 +15,7 @@ public struct NetcacheServer {
     let policy: AccessPolicy
     /// Held for the server's life, never read.
     let dataLock: DataDirectoryLock
-    let blobs: BlobStore
-    let entries: EntryStore
+    let backends: StorageBackends
     let blobMirror: BlobMirror?
     let directoryMirror: DirectoryMirror?
     let push: UpstreamPush?
@@ -40,13 +39,15 @@ public struct NetcacheServer {
         do {
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
             dataLock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory)
-            blobs = try BlobStore(dataDirectory: configuration.dataDirectory, minimumFreeSpace: configuration.minimumFreeSpace)
-            entries = try EntryStore(dataDirectory: configuration.dataDirectory)
+            let staging = try Staging(dataDirectory: configuration.dataDirectory, minimumFreeSpace: configuration.minimumFreeSpace)
+            backends = try StorageBackends(
+                blobs: configuration.blobBackend, entries: configuration.entryBackend, dataDirectory: configuration.dataDirectory, staging: staging, logger: logger)
         } catch let error as StorageError {
             throw error
         } catch {
             throw StorageError("cannot open data directory \(configuration.dataDirectory.path): \(error)")
         }
+        let blobs = backends.blobs
         // Never contacted at start-up: a mirror serves what it has while upstream is down.
         if let upstream = configuration.upstream {
             let mirrored: MirroredBlobs
@@ -83,8 +84,8 @@ public struct NetcacheServer {
         router.add(middleware: ConnectionCloseMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: logger))
         router.add(middleware: AccessControlMiddleware(policy: policy))
-        ShacacheController(store: blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: router)
-        ShadirController(store: entries, security: security, mirror: directoryMirror, push: push).register(on: router)
+        ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: router)
+        ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push).register(on: router)
 
         let scheme = configuration.scheme
         let host = configuration.host
@@ -99,9 +100,9 @@ public struct NetcacheServer {
             },
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
-        let services: [any Service] = [app, reload] + (push.map { [$0] } ?? [])
+        let services: [any Service] = [app, reload] + (push.map { [$0] } ?? []) + backends.services
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await backends.run { try await group.run() }
     }
 
     private func serverBuilder() -> HTTPServerBuilder {

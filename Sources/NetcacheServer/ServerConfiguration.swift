@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var privateDownloads: Bool
     /// Set for a mirror of another server.
     public var upstream: UpstreamSettings?
+    /// Blobs in the data directory, or elsewhere (`--store`).
+    public var blobBackend: BlobBackend
+    /// Entries in the data directory, or elsewhere (`--directory`).
+    public var entryBackend: EntryBackend
 
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
@@ -36,7 +40,9 @@ public struct ServerConfiguration: Sendable {
         trustedCertificatesFile: String? = nil,
         allowAnonymousUploads: Bool = false,
         privateDownloads: Bool = false,
-        upstream: UpstreamSettings? = nil
+        upstream: UpstreamSettings? = nil,
+        blobBackend: BlobBackend = .dataDirectory,
+        entryBackend: EntryBackend = .dataDirectory
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -52,6 +58,8 @@ public struct ServerConfiguration: Sendable {
         self.allowAnonymousUploads = allowAnonymousUploads
         self.privateDownloads = privateDownloads
         self.upstream = upstream
+        self.blobBackend = blobBackend
+        self.entryBackend = entryBackend
     }
 
     /// Whether only this host can connect: a loopback address, not a wildcard.

@@ -10,7 +10,7 @@ import Synchronization
 /// many clients ask for it meanwhile, streamed to each of them and to staging as it comes,
 /// and kept only once its SHA-512 matches.
 final class BlobMirror: Sendable {
-    let store: BlobStore
+    let store: any BlobStorage
     let upstream: ShacacheClient
     let health: UpstreamHealth
     /// Blobs upstream answered 404 for, lately.
@@ -36,7 +36,7 @@ final class BlobMirror: Sendable {
         return pool
     }()
 
-    init(store: BlobStore, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, logger: Logger) {
+    init(store: any BlobStorage, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, logger: Logger) {
         self.store = store
         self.mirrored = mirrored
         var upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
@@ -52,7 +52,7 @@ final class BlobMirror: Sendable {
     /// byte range of a blob still arriving waits for it), for the caller to serve.
     func answer(_ sha512: String, head: Bool, range: Bool, headers: HTTPFields, eventLoop: any EventLoop) async throws -> Response? {
         if missing.contains(sha512) { throw HTTPError(.notFound) }
-        guard let fetch = try fetch(sha512) else { return nil }
+        guard let fetch = try await fetch(sha512) else { return nil }
         switch await fetch.head() {
         case .missing:
             throw HTTPError(.notFound)
@@ -77,11 +77,14 @@ final class BlobMirror: Sendable {
     }
 
     /// The transfer of `sha512` under way, or a new one; `nil` when the blob arrived since.
-    private func fetch(_ sha512: String) throws -> UpstreamBlobFetch? {
+    private func fetch(_ sha512: String) async throws -> UpstreamBlobFetch? {
         if health.isDown { throw HTTPError(.badGateway, message: "upstream \(upstream.downloadURL ?? "") unreachable; not asked again yet") }
+        // Looked up outside the lock, so a blob stored meanwhile is fetched twice at worst:
+        // the second copy is dropped when kept.
+        let stored = try await store.size(of: sha512) != nil
         let lookup: Lookup = try inFlight.withLock { inFlight in
             if let running = inFlight[sha512] { return .running(running) }
-            if store.size(of: sha512) != nil { return .stored }
+            if stored { return .stored }
             let staged = try store.beginUpload()
             let fetch = UpstreamBlobFetch(reader: try staged.openForReading())
             inFlight[sha512] = fetch

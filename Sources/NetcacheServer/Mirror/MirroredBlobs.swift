@@ -22,13 +22,13 @@ final class MirroredBlobs: Sendable {
     }
 
     let limit: Int?
-    private let store: BlobStore
+    private let store: any BlobStorage
     private let database: DatabaseQueue
     private let logger: Logger
     private let state = Mutex(State())
     private static let writeBackInterval: TimeInterval = 60
 
-    init(dataDirectory: URL, store: BlobStore, limit: Int?, logger: Logger) throws {
+    init(dataDirectory: URL, store: any BlobStorage, limit: Int?, logger: Logger) throws {
         self.limit = limit
         self.store = store
         self.logger = logger
@@ -46,8 +46,9 @@ final class MirroredBlobs: Sendable {
         var loaded = State()
         for row in rows {
             let sha512: String = row["sha512"]
-            // A blob removed behind the server's back is forgotten.
-            guard let size = store.size(of: sha512) else { continue }
+            // A blob removed behind the server's back still counts until its turn to be
+            // evicted comes, which then removes nothing: stores are not asked at start-up.
+            let size: Int = row["size"]
             let lastUsed = Date(timeIntervalSince1970: row["last_used"])
             loaded.blobs[sha512] = Blob(size: size, lastUsed: lastUsed, lastWritten: lastUsed)
             loaded.total += size
@@ -113,8 +114,12 @@ final class MirroredBlobs: Sendable {
             return chosen
         }
         guard !victims.isEmpty else { return }
-        for (sha512, _) in victims where unlink(store.path(for: sha512)) != 0 && errno != ENOENT {
-            logger.error("mirror: cannot evict \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+        for (sha512, _) in victims {
+            do {
+                try await store.remove(sha512)
+            } catch {
+                logger.error("mirror: cannot evict \(sha512.prefix(16))…: \(error)")
+            }
         }
         try await database.write { db in
             for (sha512, _) in victims { try db.execute(sql: "DELETE FROM mirrored WHERE sha512 = ?", arguments: [sha512]) }

@@ -14,7 +14,7 @@ import ServiceLifecycle
 final class UpstreamPush: Service, Sendable {
     let shacache: ShacacheClient
     let shadir: ShadirClient
-    let store: BlobStore
+    let store: any BlobStorage
     let retryDelay: Duration
     let logger: Logger
     private let database: DatabaseQueue
@@ -27,7 +27,7 @@ final class UpstreamPush: Service, Sendable {
         return pool
     }()
 
-    init(settings: UpstreamSettings, store: BlobStore, dataDirectory: URL, logger: Logger) throws {
+    init(settings: UpstreamSettings, store: any BlobStorage, dataDirectory: URL, logger: Logger) throws {
         var shacache = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: settings.cacheURL, tls: settings.tls)
         shacache.retry = UploadRetry(attempts: 1)
         self.shacache = shacache
@@ -80,15 +80,15 @@ final class UpstreamPush: Service, Sendable {
     }
 
     private func forward(sha512: String?, key: String?, body: String?) async throws {
-        let (shacache, shadir, store) = (self.shacache, self.shadir, self.store)
-        try await Self.pool.runIfActive {
-            if let sha512 {
-                // Gone since (evicted, or removed by hand): nothing to forward.
-                guard store.size(of: sha512) != nil else { return }
-                try shacache.upload(file: store.path(for: sha512))
-            } else if let key, let body {
-                try shadir.put(try ShadirEntry(validatingBody: Array(body.utf8)), under: key)
+        let (shacache, shadir) = (self.shacache, self.shadir)
+        if let sha512 {
+            // Gone since (evicted, or removed by hand): nothing to forward.
+            guard try await store.size(of: sha512) != nil else { return }
+            try await store.withLocalFile(sha512) { path in
+                try await Self.pool.runIfActive { try shacache.upload(file: path) }
             }
+        } else if let key, let body {
+            try await Self.pool.runIfActive { try shadir.put(try ShadirEntry(validatingBody: Array(body.utf8)), under: key) }
         }
     }
 }

@@ -17,7 +17,7 @@ public enum BundleExport {
         guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("shadir.sqlite").path) else {
             throw BundleError("\(dataDirectory.path) is not a netcache data directory (no shadir.sqlite)")
         }
-        let store = try EntryStore(dataDirectory: dataDirectory)
+        let store = try SQLiteEntryDirectory(dataDirectory: dataDirectory)
         var lines: [String] = []
         var blobs: [String] = []
         var named = Set<String>()
@@ -31,7 +31,7 @@ public enum BundleExport {
                 guard let sha512 = (try? ShadirEntry(validatingBody: Array(body.utf8)))?.fields?["sha512"]?.stringValue,
                     isSHA512Hex(sha512), named.insert(sha512).inserted
                 else { continue }
-                if FileManager.default.fileExists(atPath: BlobStore.path(for: sha512, inDataDirectory: dataDirectory)) {
+                if FileManager.default.fileExists(atPath: FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)) {
                     blobs.append(sha512)
                 } else {
                     warn("\(key): blob \(sha512.prefix(16))… is not stored here; the entry goes without it")
@@ -42,7 +42,7 @@ public enum BundleExport {
         try writeArchive(to: output.fileDescriptor, path: path) { archive in
             try add(Array(Bundle.markerContent.utf8), as: Bundle.marker, to: archive, path: path)
             for sha512 in blobs {
-                try addFile(BlobStore.path(for: sha512, inDataDirectory: dataDirectory), as: Bundle.blobPrefix + sha512, to: archive, path: path)
+                try addFile(FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory), as: Bundle.blobPrefix + sha512, to: archive, path: path)
             }
             try add(Array(lines.map { $0 + "\n" }.joined().utf8), as: Bundle.entries, to: archive, path: path)
         }

@@ -5,14 +5,14 @@ import Foundation
 /// hash to the address they were fetched for.
 public final class LocalDataDirectory {
     private let lock: DataDirectoryLock
-    private let blobs: BlobStore
-    private let entries: EntryStore
+    private let blobs: FileBlobStore
+    private let entries: SQLiteEntryDirectory
 
     public init(_ dataDirectory: URL) throws {
         try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
         lock = try DataDirectoryLock(dataDirectory: dataDirectory)
-        blobs = try BlobStore(dataDirectory: dataDirectory)
-        entries = try EntryStore(dataDirectory: dataDirectory)
+        blobs = try FileBlobStore(dataDirectory: dataDirectory, staging: Staging(dataDirectory: dataDirectory, minimumFreeSpace: nil))
+        entries = try SQLiteEntryDirectory(dataDirectory: dataDirectory)
     }
 
     public func hasBlob(_ sha512: String) -> Bool {

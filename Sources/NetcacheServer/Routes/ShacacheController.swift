@@ -7,7 +7,7 @@ import NetcacheProtocol
 struct ShacacheController {
     typealias Context = NetcacheRequestContext
 
-    let store: BlobStore
+    let store: any BlobStorage
     let maxUploadSize: Int
     /// Set on a mirror: what is not here is fetched from upstream.
     let mirror: BlobMirror?
@@ -86,14 +86,14 @@ struct ShacacheController {
         if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(sha512)\"" || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
             return Response(status: .notModified, headers: headers)
         }
-        if store.size(of: sha512) == nil {
+        if try await store.size(of: sha512) == nil {
             guard let mirror else { throw HTTPError(.notFound) }
             let answer = try await mirror.answer(
                 sha512, head: request.method == .head, range: request.headers[.range] != nil, headers: headers,
                 eventLoop: context.channel.eventLoop)
             if let answer { return answer }
         }
-        guard let size = store.size(of: sha512) else { throw HTTPError(.notFound) }
+        guard let size = try await store.size(of: sha512) else { throw HTTPError(.notFound) }
         mirror?.mirrored.used(sha512)
 
         var status = HTTPResponse.Status.ok
@@ -113,7 +113,7 @@ struct ShacacheController {
         if request.method == .head || range.isEmpty {
             return Response(status: status, headers: headers)
         }
-        return Response(status: status, headers: headers, body: BlobBody.make(path: store.path(for: sha512), range: range, eventLoop: context.channel.eventLoop))
+        return Response(status: status, headers: headers, body: BlobBody.make(sha512, from: store, range: range, eventLoop: context.channel.eventLoop))
     }
 }
 

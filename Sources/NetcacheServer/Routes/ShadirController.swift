@@ -11,7 +11,7 @@ struct ShadirController {
     /// Entries are a few hundred bytes; anything far larger is not an entry.
     static let maxEntrySize = 1 << 20
 
-    let store: EntryStore
+    let store: any EntryDirectory
     /// Holds `--trusted-certificates`: when given, only entries signed by one of them are
     /// filed. Every local user may upload to the embedded default (each SlapOS partition is
     /// one), and must not be able to file entries the nodes would trust.

@@ -41,6 +41,9 @@ public final class StagedBlob: @unchecked Sendable {
         size += bytes.count
     }
 
+    /// The staging file's path, until it is moved or removed.
+    var path: String? { temporaryPath }
+
     /// A second descriptor on the file, for reading it while it is written (a mirror's
     /// clients read a blob as it arrives); it stays valid after the file is moved or removed.
     func openForReading() throws -> Int32 {

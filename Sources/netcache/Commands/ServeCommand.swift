@@ -21,6 +21,12 @@ struct ServeCommand: AsyncParsableCommand {
             file and the trusted certificates, without dropping connections; when one of them
             does not load, the previous settings stay in force and the log says why.
 
+            Blobs and entries live in the data directory unless --store puts blobs in an S3 \
+            bucket and --directory entries in PostgreSQL, each on its own. With both, the \
+            server keeps nothing of its own but staged uploads, and several servers on the \
+            same bucket and database serve the same cache behind a load balancer (each with its \
+            own --data). Blobs reach the bucket only once verified.
+
             The first line on stdout is "listening on URL", printed once the port is bound.
             """
     )
@@ -94,6 +100,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require the upload credentials for downloads too.")
     var privateDownloads = false
 
+    @Option(help: ArgumentHelp("Keep blobs in this S3 bucket, as PREFIX/<sha512>, instead of the data directory (see the --s3 options).", valueName: "s3://bucket[/prefix]"))
+    var store: S3Location?
+
+    @Option(help: ArgumentHelp("Keep shadir entries in this PostgreSQL database instead of the data directory.", valueName: "postgresql://user[:password]@host[:port]/database"), transform: { try PostgresAddress($0) })
+    var directory: PostgresAddress?
+
+    @OptionGroup(title: "S3 store")
+    var s3: S3Options
+
     func validate() throws {
         if (upstreamCache == nil) != (upstreamDir == nil) { throw ValidationError("--upstream-cache and --upstream-dir go together") }
         for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
@@ -130,7 +145,9 @@ struct ServeCommand: AsyncParsableCommand {
             trustedCertificatesFile: trustedCertificates,
             allowAnonymousUploads: allowAnonymousUploads,
             privateDownloads: privateDownloads,
-            upstream: upstream)
+            upstream: upstream,
+            blobBackend: try store.map { .s3(try s3.settings(for: $0)) } ?? .dataDirectory,
+            entryBackend: directory.map { .postgresql($0) } ?? .dataDirectory)
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "netcache")
         logger.logLevel = .info

@@ -2,10 +2,9 @@ import Foundation
 import GRDB
 import NIOCore
 
-/// shadir's storage: entries in SQLite (`<data>/shadir.sqlite`, WAL mode), each kept as
-/// the exact PUT body so that `info` reaches readers byte for byte. Its one writer is the
-/// server holding the data directory's lock, which lets it cache listings.
-public struct EntryStore: Sendable {
+/// The embedded default: entries in SQLite (`<data>/shadir.sqlite`, WAL mode). Its one
+/// writer is the server holding the data directory's lock, which lets it cache listings.
+public struct SQLiteEntryDirectory: EntryDirectory {
     private let database: DatabasePool
     private let cache = ListingCache()
 
@@ -31,8 +30,6 @@ public struct EntryStore: Sendable {
         try migrator.migrate(database)
     }
 
-    /// Stores a validated body under `key`; a byte-identical body already there adds nothing.
-    /// Returns whether a new entry was added.
     @discardableResult
     public func add(key: String, body: String) async throws -> Bool {
         let added = try await database.write { db in
@@ -43,18 +40,14 @@ public struct EntryStore: Sendable {
         return added
     }
 
-    /// The answer to a GET of `key`: its entries in insertion order, as a shadir listing;
-    /// `nil` when it has none.
     public func listing(for key: String) async throws -> ByteBuffer? {
         try await stored(key).rendered
     }
 
-    /// The exact bodies stored under `key`, in insertion order.
     public func bodies(for key: String) async throws -> [String] {
         try await stored(key).bodies
     }
 
-    /// Every key, in the order of its first entry.
     public func keys() async throws -> [String] {
         try await database.read { db in
             try String.fetchAll(db, sql: "SELECT key FROM entry GROUP BY key ORDER BY MIN(id)")

@@ -1,0 +1,49 @@
+import NIOCore
+
+/// Where shacache keeps its blobs, addressed by SHA-512: the data directory
+/// (`FileBlobStore`, the default) or an S3 bucket (`S3BlobStore`). Uploads go through
+/// `staging` first, so a store only ever receives a verified, complete blob.
+public protocol BlobStorage: Sendable {
+    var staging: Staging { get }
+
+    /// Makes a staged blob, verified to be `sha512`, visible under that address. A blob
+    /// already stored is kept, and the new copy dropped.
+    func keep(_ blob: StagedBlob, as sha512: String) async throws
+
+    /// The size of a stored blob, or `nil` when it is not stored.
+    func size(of sha512: String) async throws -> Int?
+
+    /// Hands `range` of a stored blob to `consume`, a chunk at a time, the next one only
+    /// once `consume` returned: a slow reader holds a chunk, not the blob.
+    func read(_ sha512: String, range: Range<Int>, to consume: (ByteBuffer) async throws -> Void) async throws
+
+    /// Removes a blob; a blob already gone is no error.
+    func remove(_ sha512: String) async throws
+
+    /// Every stored address, in no particular order.
+    func forEachAddress(_ body: (String) async throws -> Void) async throws
+
+    /// Runs `body` with the path of a local file holding the blob, which may be the stored
+    /// file itself: for what needs a file (forwarding upstream with libcurl, bundles).
+    func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T
+}
+
+extension BlobStorage {
+    /// Makes a finished upload visible under its SHA-512, which it returns. With
+    /// `expected`, a blob that is not that one is dropped and `BlobMismatch` thrown.
+    public func commit(_ blob: StagedBlob, expected: String? = nil) async throws -> String {
+        let sha512 = try staging.seal(blob, expected: expected)
+        try await keep(blob, as: sha512)
+        return sha512
+    }
+
+    public func beginUpload() throws -> StagedBlob {
+        try staging.begin()
+    }
+
+    public func append(_ buffer: ByteBuffer, to blob: StagedBlob) async throws {
+        try await staging.append(buffer, to: blob)
+    }
+
+    var freeSpace: FreeSpace { staging.freeSpace }
+}

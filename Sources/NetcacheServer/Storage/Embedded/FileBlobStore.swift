@@ -1,0 +1,97 @@
+import Foundation
+import NIOCore
+import NetcacheProtocol
+import _NIOFileSystem
+
+/// The embedded default: one file per blob, named by its SHA-512, under `<data>/shacache`.
+/// Staged uploads are fsynced, then renamed into place.
+public struct FileBlobStore: BlobStorage {
+    public let root: URL
+    public let staging: Staging
+
+    public init(dataDirectory: URL, staging: Staging) throws {
+        root = dataDirectory.appendingPathComponent("shacache", isDirectory: true)
+        self.staging = staging
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    /// Where the blob with this address lives (two-character fan-out keeps directories small).
+    public func path(for sha512: String) -> String {
+        Self.path(for: sha512, inDataDirectory: root.deletingLastPathComponent())
+    }
+
+    /// The same, for readers that must not open the store (which empties staging): an
+    /// export from the data directory of a running server.
+    static func path(for sha512: String, inDataDirectory dataDirectory: URL) -> String {
+        dataDirectory.appendingPathComponent("shacache").appendingPathComponent(String(sha512.prefix(2))).appendingPathComponent(sha512).path
+    }
+
+    public func size(of sha512: String) -> Int? {
+        var status = stat()
+        guard stat(path(for: sha512), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(status.st_size)
+    }
+
+    public func keep(_ blob: StagedBlob, as sha512: String) async throws {
+        let (destination, root) = (path(for: sha512), root)
+        try await Staging.pool.runIfActive {
+            try blob.synchronize()
+            let directory = (destination as NSString).deletingLastPathComponent
+            if mkdir(directory, 0o755) == 0 {
+                try Self.synchronizeDirectory(root.path)
+            } else if errno != EEXIST {
+                throw StorageError("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+            if access(destination, F_OK) == 0 {
+                blob.discard()
+            } else {
+                try blob.move(to: destination)
+                // A 201 means durable: the new name too, not only the bytes.
+                try Self.synchronizeDirectory(directory)
+            }
+        }
+    }
+
+    public func read(_ sha512: String, range: Range<Int>, to consume: (ByteBuffer) async throws -> Void) async throws {
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path(for: sha512))) { handle in
+            var offset = Int64(range.lowerBound)
+            let end = Int64(range.upperBound)
+            while offset < end {
+                let chunk = try await handle.readChunk(fromAbsoluteOffset: offset, length: .bytes(min(Self.chunkLength, end - offset)))
+                // Blobs never change once stored: a short read means the file is not one.
+                guard chunk.readableBytes > 0 else { throw StorageError("blob \(sha512.prefix(16))… shorter than its size") }
+                offset += Int64(chunk.readableBytes)
+                try await consume(chunk)
+            }
+        }
+    }
+
+    static let chunkLength: Int64 = 128 << 10
+
+    public func remove(_ sha512: String) throws {
+        guard unlink(path(for: sha512)) == 0 || errno == ENOENT else {
+            throw StorageError("cannot remove blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    public func forEachAddress(_ body: (String) async throws -> Void) async throws {
+        let fanOut = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.count == 2 }.sorted()
+        for directory in fanOut {
+            for name in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(directory).path).sorted()
+            where name.hasPrefix(directory) && isSHA512Hex(name) {
+                try await body(name)
+            }
+        }
+    }
+
+    public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
+        try await body(path(for: sha512))
+    }
+
+    private static func synchronizeDirectory(_ path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StorageError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw StorageError("cannot sync \(path): \(String(cString: strerror(errno)))") }
+    }
+}

@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// shadir entries in PostgreSQL, shared by every server of a scaled-out cache, with the
+/// embedded store's semantics: the exact PUT body is kept, a key's entries list in
+/// insertion order, and a byte-identical body is stored once.
+///
+/// Uniqueness is the database's: a unique constraint on the key and the body's SHA-256
+/// (bodies may be longer than an index entry), so that two servers filing one entry at the
+/// same moment store it once. No listing cache: other servers write too.
+public struct PostgresEntryDirectory: EntryDirectory {
+    let client: PostgresClient
+    let address: PostgresAddress
+    private let logger: Logger
+
+    public init(address: PostgresAddress, logger: Logger) {
+        self.address = address
+        self.logger = logger
+        client = PostgresClient(configuration: address.configuration, backgroundLogger: logger)
+    }
+
+    /// Checks the database and creates the table when missing; runs once `client` is running.
+    func prepare() async throws {
+        do {
+            // Entries are UTF-8 text, kept byte for byte: another encoding would transcode them.
+            for try await encoding in try await client.query("SHOW server_encoding", logger: logger).decode(String.self) where encoding != "UTF8" {
+                throw ServerConfigurationError("\(address): the database's encoding is \(encoding); shadir entries need UTF8 (createdb -E UTF8)")
+            }
+            try await client.withTransaction(logger: logger) { connection in
+                // Servers starting together would race to create the table.
+                try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLock))", logger: logger)
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS shadir_entry (
+                        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                        key text NOT NULL,
+                        body text NOT NULL,
+                        digest bytea GENERATED ALWAYS AS (sha256(convert_to(body, 'UTF8'))) STORED,
+                        UNIQUE (key, digest)
+                    )
+                    """, logger: logger)
+            }
+        } catch let error as ServerConfigurationError {
+            throw error
+        } catch {
+            throw StorageError("cannot use PostgreSQL at \(address): \(String(reflecting: error))")
+        }
+    }
+
+    private static let schemaLock: Int64 = 0x6e65_7463_6163_6865  // "netcache"
+
+    @discardableResult
+    public func add(key: String, body: String) async throws -> Bool {
+        try await client.withTransaction(logger: logger) { connection in
+            // Identities are handed out before commit: two PUTs to one key could commit in
+            // the reverse order of their ids, and a reader see the later entry first, then the
+            // earlier one appear before it. One writer per key at a time keeps id order the
+            // order readers see.
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
+            let inserted = try await connection.query(
+                "INSERT INTO shadir_entry (key, body) VALUES (\(key), \(body)) ON CONFLICT (key, digest) DO NOTHING RETURNING id", logger: logger)
+            var added = false
+            for try await _ in inserted { added = true }
+            return added
+        }
+    }
+
+    public func bodies(for key: String) async throws -> [String] {
+        var bodies: [String] = []
+        for try await body in try await client.query("SELECT body FROM shadir_entry WHERE key = \(key) ORDER BY id", logger: logger).decode(String.self) {
+            bodies.append(body)
+        }
+        return bodies
+    }
+
+    public func keys() async throws -> [String] {
+        var keys: [String] = []
+        for try await key in try await client.query("SELECT key FROM shadir_entry GROUP BY key ORDER BY MIN(id)", logger: logger).decode(String.self) {
+            keys.append(key)
+        }
+        return keys
+    }
+}

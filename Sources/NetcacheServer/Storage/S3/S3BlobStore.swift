@@ -1,0 +1,176 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NetcacheProtocol
+import _NIOFileSystem
+
+/// Blobs in an S3 bucket, shared by every server of a scaled-out cache: the object
+/// `PREFIX/<sha512>` holds the blob with that SHA-512.
+///
+/// An upload is staged and verified on this server first and only then sent, in one PUT or
+/// as a multipart upload, both of which S3 makes visible at once when complete: a server
+/// killed mid-upload leaves at most an unfinished multipart upload, invisible under any
+/// name, which `S3UploadSweep` aborts later.
+public struct S3BlobStore: BlobStorage {
+    public let staging: Staging
+    let client: S3Client
+
+    /// Up to this size a blob goes in one PUT; larger ones in parts.
+    static let multipartThreshold = 64 << 20
+    /// S3 allows 10,000 parts of at least 5 MiB.
+    static let minimumPartSize = 16 << 20
+    static let maximumParts = 10_000
+
+    init(settings: S3Settings, http: HTTPClient, staging: Staging) {
+        client = S3Client(settings: settings, http: http)
+        self.staging = staging
+    }
+
+    /// Says at start-up when the bucket is missing or the credentials do not open it.
+    func checkBucket() async throws {
+        let location = client.settings.location
+        let response: HTTPClientResponse
+        do {
+            response = try await client.http.execute(client.request(.HEAD, key: nil), timeout: S3Client.shortDeadline)
+        } catch {
+            throw StorageError("cannot reach the S3 endpoint \(client.settings.endpoint.absoluteString): \(error)")
+        }
+        switch response.status.code {
+        case 200: return
+        case 404: throw StorageError("\(location): no such bucket at \(client.settings.endpoint.absoluteString)")
+        case 301, 400: throw StorageError("\(location): the bucket is not in region \(client.settings.region) (--s3-region), or not at \(client.settings.endpoint.absoluteString)")
+        case 403: throw StorageError("\(location): access denied; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --s3-credentials-file)")
+        case let status: throw StorageError("\(location): HEAD of the bucket answered HTTP \(status)")
+        }
+    }
+
+    private func key(_ sha512: String) -> String { client.settings.location.key(for: sha512) }
+
+    public func size(of sha512: String) async throws -> Int? {
+        let response = try await client.http.execute(client.request(.HEAD, key: key(sha512)), timeout: S3Client.shortDeadline)
+        switch response.status.code {
+        case 200:
+            guard let length = response.headers.first(name: "content-length").flatMap(Int.init) else {
+                throw S3Error(status: 200, code: "no Content-Length", request: "HEAD \(key(sha512))")
+            }
+            return length
+        case 404:
+            return nil
+        default:
+            throw S3Error(status: Int(response.status.code), code: nil, request: "HEAD \(key(sha512))")
+        }
+    }
+
+    public func keep(_ blob: StagedBlob, as sha512: String) async throws {
+        defer { blob.discard() }
+        guard try await size(of: sha512) == nil else { return }
+        guard let path = blob.path else { throw StorageError("the staging file is gone") }
+        let size = blob.size
+        try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { file in
+            if size <= Self.multipartThreshold {
+                try await put(key(sha512), from: file, range: 0..<size)
+            } else {
+                try await putInParts(key(sha512), from: file, size: size)
+            }
+        }
+    }
+
+    private func put(_ key: String, from file: ReadFileHandle, range: Range<Int>) async throws {
+        var request = client.request(.PUT, key: key, headers: [("content-length", String(range.count))])
+        request.body = .stream(Self.chunks(of: file, range), length: .known(Int64(range.count)))
+        _ = try await client.send(request, named: "PUT \(key)", deadline: S3Client.transferDeadline)
+    }
+
+    private func putInParts(_ key: String, from file: ReadFileHandle, size: Int) async throws {
+        let partSize = max(Self.minimumPartSize, (size + Self.maximumParts - 1) / Self.maximumParts)
+        let (_, created) = try await client.send(client.request(.POST, key: key, query: [("uploads", "")]), named: "CreateMultipartUpload \(key)")
+        guard let uploadID = try S3XML(created).values["UploadId"] else {
+            throw S3Error(status: 200, code: "no UploadId", request: "CreateMultipartUpload \(key)")
+        }
+        do {
+            var parts: [(Int, String)] = []
+            var offset = 0
+            while offset < size {
+                let range = offset..<min(size, offset + partSize)
+                let number = parts.count + 1
+                var request = client.request(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: [("content-length", String(range.count))])
+                request.body = .stream(Self.chunks(of: file, range), length: .known(Int64(range.count)))
+                let (response, _) = try await client.send(request, named: "UploadPart \(number) of \(key)", deadline: S3Client.transferDeadline)
+                guard let tag = response.headers.first(name: "etag") else {
+                    throw S3Error(status: 200, code: "no ETag", request: "UploadPart \(number) of \(key)")
+                }
+                parts.append((number, tag))
+                offset = range.upperBound
+            }
+            let document = "<CompleteMultipartUpload>" + parts.map { "<Part><PartNumber>\($0.0)</PartNumber><ETag>\(Self.escape($0.1))</ETag></Part>" }.joined() + "</CompleteMultipartUpload>"
+            let body = Data(document.utf8)
+            var request = client.request(.POST, key: key, query: [("uploadId", uploadID)], headers: [("content-length", String(body.count))], payloadHash: SignatureV4.payloadHash(of: body))
+            request.body = .bytes(ByteBuffer(data: body))
+            let (_, answer) = try await client.send(request, named: "CompleteMultipartUpload \(key)", deadline: S3Client.transferDeadline)
+            // S3 may fail a completion after its 200 has started: the error is in the body.
+            if let code = try? S3XML(answer).values["Code"] { throw S3Error(status: 200, code: code, request: "CompleteMultipartUpload \(key)") }
+        } catch {
+            try? await abort(key, uploadID: uploadID)
+            throw error
+        }
+    }
+
+    func abort(_ key: String, uploadID: String) async throws {
+        _ = try await client.send(client.request(.DELETE, key: key, query: [("uploadId", uploadID)]), named: "AbortMultipartUpload \(key)", expecting: [200, 204, 404])
+    }
+
+    public func read(_ sha512: String, range: Range<Int>, to consume: (ByteBuffer) async throws -> Void) async throws {
+        let headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
+        let response = try await client.http.execute(client.request(.GET, key: key(sha512), headers: headers), deadline: .distantFuture)
+        guard [200, 206].contains(response.status.code) else {
+            let body = try await response.body.collect(upTo: 1 << 20)
+            throw client.failure(response.status.code, Data(buffer: body), "GET \(key(sha512))")
+        }
+        var received = 0
+        for try await chunk in response.body {
+            received += chunk.readableBytes
+            try await consume(chunk)
+        }
+        guard received == range.count else { throw StorageError("GET \(key(sha512)): \(received) bytes of \(range.count)") }
+    }
+
+    public func remove(_ sha512: String) async throws {
+        _ = try await client.send(client.request(.DELETE, key: key(sha512)), named: "DELETE \(key(sha512))", expecting: [200, 204, 404])
+    }
+
+    public func forEachAddress(_ body: (String) async throws -> Void) async throws {
+        let prefix = client.settings.location.prefix
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let (_, data) = try await client.send(client.request(.GET, key: nil, query: query), named: "ListObjectsV2 \(prefix)")
+            let page = try S3XML(data, record: "Contents")
+            for object in page.records {
+                guard let key = object["Key"], key.hasPrefix(prefix) else { continue }
+                let name = key.dropFirst(prefix.count)
+                if isSHA512Hex(name) { try await body(String(name)) }
+            }
+            token = page.values["IsTruncated"] == "true" ? page.values["NextContinuationToken"] : nil
+        } while token != nil
+    }
+
+    public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
+        let copy = try staging.begin()
+        defer { copy.discard() }
+        guard let size = try await size(of: sha512) else { throw StorageError("blob \(sha512.prefix(16))… is not stored") }
+        try await read(sha512, range: 0..<size) { chunk in try await staging.append(chunk, to: copy) }
+        _ = try staging.seal(copy, expected: sha512)
+        guard let path = copy.path else { throw StorageError("the staging file is gone") }
+        return try await body(path)
+    }
+
+    private static func chunks(of file: ReadFileHandle, _ range: Range<Int>) -> FileChunks {
+        file.readChunks(in: Int64(range.lowerBound)..<Int64(range.upperBound), chunkLength: .kibibytes(512))
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
