@@ -52,15 +52,16 @@ start)
   # The socket path must fit in sun_path (107 bytes).
   [ ${#DIR} -le 90 ] || die "DIR path too long for a unix socket: $DIR"
 
+  # No syncs (here and fsync=off below): test data need not survive a crash, and a sync
+  # can stall for seconds while a build writes to the same disk.
   if [ ! -s "$DIR/data/PG_VERSION" ]; then
-    "${as_owner[@]}" "$BIN/initdb" -D "$DIR/data" -U postgres -E UTF8 --locale=C.UTF-8 \
+    "${as_owner[@]}" "$BIN/initdb" --no-sync -D "$DIR/data" -U postgres -E UTF8 --locale=C.UTF-8 \
       --auth-local=trust --auth-host=scram-sha-256 >"$DIR/initdb.log" 2>&1 \
       || { tail -n 20 "$DIR/initdb.log" >&2; die "initdb failed (log: $DIR/initdb.log)"; }
   fi
 
   # The kernel hands out a free port; the small race until postgres binds it is accepted.
   port=$("$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  # fsync off: test data need not survive a crash, and syncs are slow on a shared disk.
   "${exec_as_owner[@]}" "$BIN/postgres" -D "$DIR/data" -p "$port" -c listen_addresses=127.0.0.1 \
     -c unix_socket_directories="$DIR" -c fsync=off -c synchronous_commit=off \
     </dev/null >>"$DIR/log" 2>&1 &
