@@ -3,8 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh nginx
 bash scripts/interop-venv.sh
+
+# The real engines of the scale-out tests, on loopback, stopped by process id on exit.
+engines=$(mktemp -d /tmp/netcache-engines-XXXXXX)
+trap 'bash scripts/engines/s3.sh stop "$engines/s3"; bash scripts/engines/postgresql.sh stop "$engines/pg"; rm -rf "$engines"' EXIT
+NETCACHE_TEST_POSTGRES_URL=$(bash scripts/engines/postgresql.sh start "$engines/pg")
+NETCACHE_TEST_S3_ENDPOINT=$(bash scripts/engines/s3.sh start "$engines/s3")
+export NETCACHE_TEST_POSTGRES_URL NETCACHE_TEST_S3_ENDPOINT
+
 swift build --build-tests
 # The suite is XCTest only: without Swift Testing's empty run, the last summary is XCTest's.
 set +e

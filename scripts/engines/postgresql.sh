@@ -78,7 +78,7 @@ start)
 
   # Idempotent, so a restart on existing data, or after a failed start, works too.
   "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR" -p "$port" -U postgres -d postgres >/dev/null <<'SQL' || die "cannot create role and databases (log: $DIR/log)"
-SELECT 'CREATE ROLE netcache LOGIN PASSWORD ''netcache''' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netcache') \gexec
+SELECT 'CREATE ROLE netcache LOGIN CREATEDB PASSWORD ''netcache''' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'netcache') \gexec
 SELECT format('CREATE DATABASE %I OWNER netcache', name) FROM unnest(ARRAY['netcache', 'netcache_other']) AS name
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = name) \gexec
 SQL

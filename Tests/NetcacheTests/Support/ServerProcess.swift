@@ -9,13 +9,14 @@ final class ServerProcess {
     private let errorLog: URL
 
     /// Starts the server and waits for its "listening on URL" line.
-    init(arguments: [String] = [], dataDirectory: URL? = nil) throws {
+    init(arguments: [String] = [], dataDirectory: URL? = nil, environment: [String: String] = [:]) throws {
         let directory = try dataDirectory ?? TemporaryDirectory.make()
         self.dataDirectory = directory.appendingPathComponent("data")
         errorLog = directory.appendingPathComponent("server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: errorLog.path, contents: nil)
         process.executableURL = Binaries.netcache
         process.arguments = ["serve", "--listen", "127.0.0.1:0", "--data", self.dataDirectory.path] + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = try FileHandle(forWritingTo: errorLog)

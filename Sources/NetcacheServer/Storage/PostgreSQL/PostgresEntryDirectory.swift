@@ -1,3 +1,4 @@
+import Crypto
 import Logging
 import NIOCore
 import PostgresNIO
@@ -8,7 +9,9 @@ import PostgresNIO
 ///
 /// Uniqueness is the database's: a unique constraint on the key and the body's SHA-256
 /// (bodies may be longer than an index entry), so that two servers filing one entry at the
-/// same moment store it once. No listing cache: other servers write too.
+/// same moment store it once. The digest is computed here, since PostgreSQL's own
+/// `convert_to` is not immutable enough for a generated column. No listing cache: other
+/// servers write too.
 public struct PostgresEntryDirectory: EntryDirectory {
     let client: PostgresClient
     let address: PostgresAddress
@@ -17,11 +20,29 @@ public struct PostgresEntryDirectory: EntryDirectory {
     public init(address: PostgresAddress, logger: Logger) {
         self.address = address
         self.logger = logger
-        client = PostgresClient(configuration: address.configuration, backgroundLogger: logger)
+        // Its warnings (a lease asked for before `run()` got going, which start-up does)
+        // are noise; failures reach the queries, which say them.
+        var background = logger
+        background.logLevel = .error
+        client = PostgresClient(configuration: address.configuration, backgroundLogger: background)
     }
 
     /// Checks the database and creates the table when missing; runs once `client` is running.
-    func prepare() async throws {
+    /// The pool retries a database it cannot reach for a minute before it gives up: a
+    /// start-up that cannot reach it says so sooner.
+    func prepare(within limit: Duration = .seconds(15)) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await createTable() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw StorageError("cannot use PostgreSQL at \(address): no connection within \(limit.components.seconds) s (is it running there, and do the user and password match?)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func createTable() async throws {
         do {
             // Entries are UTF-8 text, kept byte for byte: another encoding would transcode them.
             for try await encoding in try await client.query("SHOW server_encoding", logger: logger).decode(String.self) where encoding != "UTF8" {
@@ -36,7 +57,7 @@ public struct PostgresEntryDirectory: EntryDirectory {
                         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                         key text NOT NULL,
                         body text NOT NULL,
-                        digest bytea GENERATED ALWAYS AS (sha256(convert_to(body, 'UTF8'))) STORED,
+                        digest bytea NOT NULL,
                         UNIQUE (key, digest)
                     )
                     """, logger: logger)
@@ -52,14 +73,15 @@ public struct PostgresEntryDirectory: EntryDirectory {
 
     @discardableResult
     public func add(key: String, body: String) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        let digest = ByteBuffer(bytes: SHA256.hash(data: Array(body.utf8)))
+        return try await client.withTransaction(logger: logger) { connection in
             // Identities are handed out before commit: two PUTs to one key could commit in
             // the reverse order of their ids, and a reader see the later entry first, then the
             // earlier one appear before it. One writer per key at a time keeps id order the
             // order readers see.
             try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger)
             let inserted = try await connection.query(
-                "INSERT INTO shadir_entry (key, body) VALUES (\(key), \(body)) ON CONFLICT (key, digest) DO NOTHING RETURNING id", logger: logger)
+                "INSERT INTO shadir_entry (key, body, digest) VALUES (\(key), \(body), \(digest)) ON CONFLICT (key, digest) DO NOTHING RETURNING id", logger: logger)
             var added = false
             for try await _ in inserted { added = true }
             return added
