@@ -8,6 +8,8 @@ bash scripts/interop-venv.sh
 
 # The real engines of the scale-out tests, on loopback, stopped by process id on exit.
 engines=$(mktemp -d /tmp/netcache-engines-XXXXXX)
+# PostgreSQL runs as its own user, which must reach its directory.
+chmod 755 "$engines"
 trap 'bash scripts/engines/s3.sh stop "$engines/s3"; bash scripts/engines/postgresql.sh stop "$engines/pg"; rm -rf "$engines"' EXIT
 NETCACHE_TEST_POSTGRES_URL=$(bash scripts/engines/postgresql.sh start "$engines/pg")
 NETCACHE_TEST_S3_ENDPOINT=$(bash scripts/engines/s3.sh start "$engines/s3")

@@ -16,9 +16,9 @@ final class BinaryCacheFixture {
     var md5: String { StreamingDigest.md5Hex(of: softwareURL) }
     var release: String { softwareRoot + "/" + md5 }
 
-    init(serverArguments: [String] = []) throws {
+    init(serverArguments: [String] = [], serverEnvironment: [String: String] = [:]) throws {
         directory = try TemporaryDirectory.make()
-        server = try ServerProcess(arguments: serverArguments, dataDirectory: directory)
+        server = try ServerProcess(arguments: serverArguments, dataDirectory: directory, environment: serverEnvironment)
         softwareRoot = directory.appendingPathComponent("slapgrid").path
         try FileManager.default.createDirectory(atPath: softwareRoot, withIntermediateDirectories: true)
         let generated = try KeyGenerator.generate(commonName: "builder", bits: 2048)
