@@ -217,6 +217,29 @@ final class ScaleOutTests: XCTestCase {
         XCTAssertTrue(served.allSatisfy { $0 > 0 }, "nginx used one server only: \(served)")
         XCTAssertEqual(try TestHTTP.request("POST", balancer.url + "/shacache", body: [1, 2, 3]).status, 401, "no credentials, no upload")
     }
+
+    func testAMirrorOnTheSharedBackendsKeepsWhatItFetchedThere() throws {
+        let upstreamDirectory = directory.appendingPathComponent("upstream")
+        try FileManager.default.createDirectory(at: upstreamDirectory, withIntermediateDirectories: true)
+        let upstream = try ServerProcess(dataDirectory: upstreamDirectory)
+        let content = Array(Interop.bytes(200_000, seed: 7))
+        let sha = Interop.sha512(Data(content))
+        XCTAssertEqual(try TestHTTP.request("POST", upstream.shacacheURL, body: content).status, 201)
+        let body = entry(#"{"sha512": "\#(sha)"}"#)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/pypi:far=1", body: body).status, 201)
+
+        let mirror = try server(["--upstream-cache", upstream.shacacheURL, "--upstream-dir", upstream.shadirURL])
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha).body, content)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/pypi:far=1").text, "[" + String(decoding: body, as: UTF8.self) + "]")
+        try waitUntil { try Engines.objects(in: self.bucket).contains("blobs/" + sha) }
+        upstream.stop()
+
+        // In the bucket and the database, so the other server has them too.
+        XCTAssertEqual(try TestHTTP.request("GET", servers[0].shacacheURL + "/" + sha).body, content)
+        XCTAssertEqual(try TestHTTP.request("GET", servers[0].shadirURL + "/pypi:far=1").text, "[" + String(decoding: body, as: UTF8.self) + "]")
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha).body, content)
+        XCTAssertEqual(mirror.storedBlobs(), [])
+    }
 }
 
 /// Statuses written from concurrent requests.

@@ -55,7 +55,8 @@ struct MigrateCommand: AsyncParsableCommand {
         printFlushed(
             "\(summary.blobsCopied) blobs copied (\(summary.blobsPresent) already there), \(summary.entriesAdded) entries added (\(summary.entriesPresent) already there)")
         if summary.blobsCorrupt > 0 {
-            throw ValidationError("\(summary.blobsCorrupt) blob(s) of the source do not match their SHA-512 and were not copied")
+            FileHandle.standardError.write(Data("netcache: \(summary.blobsCorrupt) blob(s) of the source do not match their SHA-512 and were not copied\n".utf8))
+            throw ExitCode(1)
         }
     }
 
