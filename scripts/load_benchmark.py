@@ -8,6 +8,12 @@ process, on loopback, and prints the figures with their ratios and goals:
              errors (0); nginx serving the same bytes as a static file. Goal: >= 0.5x nginx.
   uploads:   50 concurrent 64 MiB uploads (curl, chunked): throughput, errors (0), and that
              every answer is the SHA-512 of what was sent.
+  scale-out: two servers sharing one S3 bucket (OpenStack Swift's S3 API) and one PostgreSQL
+             database, against one server on the embedded default, under the same loads
+             (64 downloads of a 64 MiB blob, 50 connections of shadir GETs, 20 concurrent
+             16 MiB uploads), each load split over both servers; throughput side by side.
+             Needs NETCACHE_BENCH_POSTGRES_URL and NETCACHE_BENCH_S3_ENDPOINT (the script
+             starts both engines).
 
 Run through scripts/load-benchmark.sh.
 """
@@ -81,6 +87,82 @@ def wrk(url, seconds, connections):
     errors += int(non2xx.group(1)) if non2xx else 0
     return {"rps": float(rate.group(1)), "bps": float(transfer.group(1)) * units[transfer.group(2)],
             "p50": latency(50), "p99": latency(99), "errors": errors}
+
+
+def wrk_split(urls, seconds, connections):
+    """wrk on each URL at once, the connections shared out: the figures summed."""
+    results = [None] * len(urls)
+
+    def one(index):
+        results[index] = wrk(urls[index], seconds, connections // len(urls))
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(urls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"rps": sum(r["rps"] for r in results), "bps": sum(r["bps"] for r in results),
+            "errors": sum(r["errors"] for r in results)}
+
+
+def start_server(netcache, data, extra=(), env=None):
+    port = free_port()
+    server = subprocess.Popen([netcache, "serve", "--listen", "127.0.0.1:%d" % port, "--data", data] + list(extra),
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              env=dict(os.environ, **(env or {})))
+    line = server.stdout.readline()
+    if not line.startswith("listening on "):
+        raise SystemExit("netcache serve %s did not start" % " ".join(extra))
+    return server, "http://127.0.0.1:%d" % port
+
+
+def scale_out(netcache):
+    """The same loads on one embedded server, then on two servers on the shared backends."""
+    database_url = os.environ["NETCACHE_BENCH_POSTGRES_URL"]
+    endpoint = os.environ["NETCACHE_BENCH_S3_ENDPOINT"]
+    credentials = {"AWS_ACCESS_KEY_ID": "test:tester", "AWS_SECRET_ACCESS_KEY": "testing"}
+    name = "bench%d" % os.getpid()
+    subprocess.check_call(["psql", "-X", "-q", database_url, "-c", "CREATE DATABASE " + name])
+    database = database_url.rsplit("/", 1)[0] + "/" + name
+    authority = endpoint.replace("http://", "http://test%3Atester:testing@")
+    subprocess.check_call(["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "--aws-sigv4", "aws:amz:us-east-1:s3",
+                           "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", authority + "/" + name])
+    shared = ["--store", "s3://%s/blobs" % name, "--s3-endpoint", endpoint, "--directory", database]
+    blob = os.path.join(WORK, "scale-blob")
+    with open(blob, "wb") as f:
+        f.write(os.urandom(64 << 20))
+    part = os.urandom(16 << 20)
+    with open(os.path.join(WORK, "scale-part"), "wb") as f:
+        f.write(part)
+
+    figures = {}
+    for setup in ("embedded", "shared"):
+        if setup == "embedded":
+            servers = [start_server(netcache, os.path.join(WORK, "scale-embedded"))]
+        else:
+            servers = [start_server(netcache, os.path.join(WORK, "scale-shared-%d" % n), shared, credentials) for n in range(2)]
+        bases = [base for _, base in servers]
+        try:
+            sha = subprocess.check_output(["curl", "-sS", "-f", "--data-binary", "@" + blob, bases[0] + "/shacache"], text=True)
+            key = "load:scale"
+            for n in range(10):
+                subprocess.check_call(["curl", "-sS", "-f", "-o", "/dev/null", "-X", "PUT", "--data-binary",
+                                       json.dumps([json.dumps({"sha512": sha, "n": n}), ""]), bases[n % len(bases)] + "/shadir/" + key])
+            figures[setup, "downloads"] = wrk_split([b + "/shacache/" + sha for b in bases], 10, 64)
+            figures[setup, "shadir"] = wrk_split([b + "/shadir/" + key for b in bases], 15, 50)
+            expected = [hashlib.sha512(b"%s%08d" % (setup.encode(), n) + part).hexdigest() for n in range(20)]
+            start = time.monotonic()
+            uploads = [subprocess.Popen("(printf %s%%08d %d; cat %s/scale-part) | curl -sS -f -X POST -T - %s/shacache"
+                                        % (setup, n, WORK, bases[n % len(bases)]), shell=True, stdout=subprocess.PIPE, text=True)
+                       for n in range(20)]
+            answers = [p.communicate()[0] for p in uploads]
+            elapsed = time.monotonic() - start
+            figures[setup, "uploads"] = {"bps": 20 * (16 << 20) / elapsed,
+                                         "errors": sum(1 for p, a, e in zip(uploads, answers, expected) if p.returncode != 0 or a != e)}
+        finally:
+            for server, _ in servers:
+                server.terminate()
+                server.wait()
+    return figures
 
 
 def judged(ratio, sign, bound):
@@ -171,6 +253,16 @@ http {
     print("downloads, netcache peak RSS  %.0f MB (< 200)" % (sampler.peak / 1e6))
     print("shadir GETs, netcache / nginx %s" % judged(results["shadir netcache"]["rps"] / results["shadir nginx"]["rps"], ">=", 0.5))
     print("errors: %d" % (sum(r["errors"] for r in results.values()) + upload_errors))
+
+    figures = scale_out(args.netcache)
+    print()
+    print("%-34s %18s %18s %8s" % ("scale-out", "1 server, embedded", "2 servers, S3+PG", "ratio"))
+    for load, unit in (("downloads", "bps"), ("shadir", "rps"), ("uploads", "bps")):
+        one, two = figures["embedded", load], figures["shared", load]
+        shown = (lambda r: "%.2f GB/s" % (r[unit] / (1 << 30))) if unit == "bps" else (lambda r: "%.0f req/s" % r[unit])
+        print("%-34s %18s %18s %7.2fx" % ({"downloads": "64 downloads of a 64 MiB blob", "shadir": "shadir GETs (50 connections)",
+                                          "uploads": "20 uploads of 16 MiB at once"}[load], shown(one), shown(two), two[unit] / one[unit]))
+    print("scale-out errors: %d" % sum(r["errors"] for r in figures.values()))
     shutil.rmtree(WORK, ignore_errors=True)
 
 

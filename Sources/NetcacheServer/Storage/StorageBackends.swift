@@ -3,18 +3,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Where blobs go: the data directory (the default), or an S3 bucket.
-public enum BlobBackend: Sendable {
-    case dataDirectory
-    case s3(S3Settings)
-}
-
-/// Where entries go: the data directory (the default), or a PostgreSQL database.
-public enum EntryBackend: Sendable {
-    case dataDirectory
-    case postgresql(PostgresAddress)
-}
-
 /// The blob store and the entry directory a server, or `netcache migrate`, works on, chosen
 /// each on its own, with the connections they need while in use.
 public struct StorageBackends: Sendable {

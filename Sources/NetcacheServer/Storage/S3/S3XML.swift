@@ -52,8 +52,3 @@ struct S3XML {
         }
     }
 }
-
-struct S3XMLError: Error, CustomStringConvertible {
-    let reason: String
-    var description: String { "the object store's answer is not S3 XML: \(reason)" }
-}

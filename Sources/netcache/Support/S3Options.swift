@@ -2,37 +2,6 @@ import ArgumentParser
 import Foundation
 import NetcacheServer
 
-extension S3Location: ExpressibleByArgument {
-    public init?(argument: String) {
-        self.init(argument)
-    }
-}
-
-/// A `--*-store` value: an S3 bucket, or a data directory.
-enum BlobStoreArgument: ExpressibleByArgument {
-    case s3(S3Location)
-    case dataDirectory(String)
-
-    init?(argument: String) {
-        if argument.hasPrefix("s3://") {
-            guard let location = S3Location(argument) else { return nil }
-            self = .s3(location)
-        } else {
-            self = .dataDirectory(argument)
-        }
-    }
-}
-
-/// A `--*-directory` value: a PostgreSQL URI, or a data directory.
-enum EntryDirectoryArgument {
-    case postgresql(PostgresAddress)
-    case dataDirectory(String)
-
-    static func parse(_ argument: String) throws -> EntryDirectoryArgument {
-        argument.hasPrefix("postgres") && argument.contains("://") ? .postgresql(try PostgresAddress(argument)) : .dataDirectory(argument)
-    }
-}
-
 /// How to reach an S3 store: the options `serve --store` and `migrate` share.
 struct S3Options: ParsableArguments {
     @Option(name: .customLong("s3-endpoint"), help: ArgumentHelp("The S3 API's URL; requests are path-style, <url>/<bucket>/<key> (default: AWS's, https://s3.<region>.amazonaws.com).", valueName: "url"))

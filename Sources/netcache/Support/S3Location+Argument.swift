@@ -1,0 +1,8 @@
+import ArgumentParser
+import NetcacheServer
+
+extension S3Location: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(argument)
+    }
+}
