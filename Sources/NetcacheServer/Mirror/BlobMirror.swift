@@ -165,7 +165,7 @@ final class BlobMirror: Sendable {
                 if case .failed(let reason)? = outcome { throw HTTPError(.badGateway, message: reason) }
                 let end = outcome == .stored ? written : written - 1
                 while position < end {
-                    let (start, count) = (position, min(Int(BlobBody.chunkLength), end - position))
+                    let (start, count) = (position, min(Int(FileBlobStore.chunkLength), end - position))
                     let chunk = try await reads.runIfActive { try Self.read(fetch.reader, at: start, count: count) }
                     position += chunk.readableBytes
                     try await writer.write(chunk)

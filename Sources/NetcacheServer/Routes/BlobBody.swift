@@ -12,8 +12,6 @@ import NIOCore
 /// loop without the wait, and 55 MB with it. So after each chunk the download waits for its
 /// event loop to have handled it.
 enum BlobBody {
-    static let chunkLength = 128 << 10
-
     static func make(_ sha512: String, from store: any BlobStorage, range: Range<Int>, eventLoop: any EventLoop) -> ResponseBody {
         ResponseBody(contentLength: range.count) { writer in
             try await store.read(sha512, range: range) { chunk in

@@ -66,6 +66,7 @@ public struct FileBlobStore: BlobStorage {
         }
     }
 
+    /// What a download holds of a blob at a time (`BlobBody`).
     static let chunkLength: Int64 = 128 << 10
 
     public func remove(_ sha512: String) throws {
