@@ -56,3 +56,13 @@ func openssl(_ arguments: String...) throws -> CommandResult {
     guard result.status == 0 else { throw TestFailure("openssl \(arguments.joined(separator: " ")): \(result.stderr)") }
     return result
 }
+
+extension Process {
+    /// SIGTERM, then waits: what stops a server the tests started.
+    func terminateAndWait() {
+        if isRunning {
+            terminate()
+            waitUntilExit()
+        }
+    }
+}

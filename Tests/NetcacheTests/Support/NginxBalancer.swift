@@ -53,10 +53,7 @@ final class NginxBalancer {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminateAndWait()
     }
 
     private static func port(of url: String) throws -> Int {

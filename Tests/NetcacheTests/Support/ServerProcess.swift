@@ -33,10 +33,7 @@ final class ServerProcess {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        process.terminateAndWait()
     }
 
     /// kill -9: no shutdown of any kind.
