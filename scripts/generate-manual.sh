@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates man/netcache.1 from the commands' own --help texts.
+# Regenerates man/netcache.1 from the commands' own descriptions (scripts/generate-manual.py);
+# man/netcache.cfg.5 and man/netcache-serve.8 are written by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift package generate-manual --configuration debug --date "$(git log -1 --format=%cs)"
-cp .build/plugins/GenerateManual/outputs/netcache/netcache.1 man/netcache.1
+swift build --product netcache
+python3 scripts/generate-manual.py .build/debug/netcache "$(date -d "$(git log -1 --format=%cs)" '+%B %-d, %Y')" > man/netcache.1

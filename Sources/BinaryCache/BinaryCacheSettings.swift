@@ -63,12 +63,25 @@ public struct BinaryCacheSettings: Sendable {
         timeouts.lowSpeedTime = try Self.seconds("binary-cache-low-speed-time", in: file) ?? timeouts.lowSpeedTime
     }
 
-    /// The binary cache's endpoints, with the trust list, key and timeouts.
+    /// The binary cache's endpoints, with the trust list and timeouts, for reading: a node
+    /// that installs verifies entries and never signs one, so its private key is not read.
     public func downloadCache() throws -> NetworkCache {
+        var reading = network
+        reading.signaturePrivateKeyFile = nil
+        return try NetworkCache(
+            configuration: reading,
+            cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
+            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL),
+            timeouts: timeouts)
+    }
+
+    /// The binary cache's endpoints with the signing key, for publishing: its entries are
+    /// read back from the upload shadir when no download one is set.
+    public func uploadCache() throws -> NetworkCache {
         try NetworkCache(
             configuration: network,
             cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
-            dirURLs: (network.downloadBinaryDirURL, network.uploadBinaryDirURL),
+            dirURLs: (network.downloadBinaryDirURL ?? network.uploadBinaryDirURL, network.uploadBinaryDirURL),
             timeouts: timeouts)
     }
 

@@ -119,7 +119,7 @@ public struct Installer {
 
     private func checkAbsent(_ target: String) throws {
         var status = stat()
-        if lstat(target, &status) == 0 { throw BuildIt(description: "\(target) already exists") }
+        if lstat(target, &status) == 0 { throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed") }
     }
 
     private func checkFreeSpace(root: SoftwareRoot, needed: Int) throws {
@@ -172,7 +172,7 @@ public struct Installer {
             do {
                 try staging.move(top, to: target)
             } catch is StagingDirectory.TargetExists {
-                throw BuildIt(description: "\(target) already exists")
+                throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed")
             }
         }
         guard fsync(root.descriptor) == 0 else {

@@ -48,11 +48,7 @@ public struct Publisher {
         guard network.uploadBinaryCacheURL != nil, network.uploadBinaryDirURL != nil else {
             throw ConfigurationError("upload-binary-cache-url and upload-binary-dir-url must be set in [networkcache]")
         }
-        let cache = try NetworkCache(
-            configuration: network,
-            cacheURLs: (network.downloadBinaryCacheURL, network.uploadBinaryCacheURL),
-            dirURLs: (network.downloadBinaryDirURL ?? network.uploadBinaryDirURL, network.uploadBinaryDirURL),
-            timeouts: settings.timeouts)
+        let cache = try settings.uploadCache()
         guard cache.signingKey != nil else {
             throw ConfigurationError("signature-private-key-file must be set: every binary-cache entry is signed")
         }

@@ -31,11 +31,12 @@ public struct NetworkCache: Sendable {
         self.shadir = shadir
         trust = CertificateList(pem: configuration.signatureCertificateList)
         signingKey = try configuration.signaturePrivateKeyFile.map { try SigningKey(pemFile: $0) }
-        // Upstream refuses this: every entry uploaded would be unverifiable on download.
-        if let signingKey, dirURLs.download != nil, !trust.contains(publicKeyOf: signingKey) {
+        // Upstream refuses this too: every entry uploaded would be unverifiable on download,
+        // so each would be uploaded again and again.
+        if let signingKey, let keyFile = configuration.signaturePrivateKeyFile, dirURLs.download != nil, !trust.contains(publicKeyOf: signingKey) {
+            let list = trust.isEmpty ? "signature-certificate-list is empty or missing (is the key spelt right?)" : "none of the \(trust.keys.count) certificate(s) of signature-certificate-list is its"
             throw ConfigurationError(
-                "Invalid configuration: no matching certificate for private key (continuing would cause duplicate uploads because it would never manage to download these uploads)"
-            )
+                "signature-private-key-file \(keyFile) does not match any certificate of signature-certificate-list: \(list); add the certificate `netcache keygen --cert-file` wrote for this key")
         }
     }
 

@@ -8,7 +8,7 @@ struct Netcache: AsyncParsableCommand {
         commandName: "netcache",
         abstract: "The SlapOS network cache: shacache + shadir server, client and tools.",
         discussion: """
-            Wire-compatible with slapos.libnetworkcache: machines running the Python tools
+            Wire-compatible with slapos.libnetworkcache: machines running the Python tools \
             can use a netcache server, and netcache can use any deployed server.
             """,
         subcommands: [
@@ -36,7 +36,12 @@ struct Netcache: AsyncParsableCommand {
             FileHandle.standardError.write(Data("netcache: \(interrupted)\n".utf8))
             Foundation.exit(interrupted.exitStatus)
         } catch {
-            exit(withError: error)
+            let code = exitCode(for: error)
+            // Usage errors (64) and --help keep the parser's text, usage line included; every
+            // other failure is one line, prefixed like the warnings.
+            if code == .validationFailure || code == .success || error is ExitCode { exit(withError: error) }
+            FileHandle.standardError.write(Data("netcache: error: \(message(for: error))\n".utf8))
+            Foundation.exit(code.rawValue)
         }
     }
 }

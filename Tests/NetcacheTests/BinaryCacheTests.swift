@@ -256,7 +256,7 @@ final class PublishFailureTests: XCTestCase {
         close(descriptor)
         let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.hasPrefix("Error: ") && result.stderr.contains("/lib/bad-"), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("netcache: error: ") && result.stderr.contains("/lib/bad-"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
         XCTAssertFalse(fixture.server.log.contains("POST /shacache"))

@@ -132,14 +132,14 @@ final class ClientServerTests: XCTestCase {
 
         let none = try netcache("download", "-c", config, "--key", key, "extra==\"2\"")
         XCTAssertEqual(none.status, 1)
-        XCTAssertEqual(none.stderr, "Error: No result found with given criteria.\n")
+        XCTAssertEqual(none.stderr, "netcache: error: No result found with given criteria.\n")
     }
 
     func testUploadWithKeyNeedsMetadata() throws {
         let config = try writeConfig()
         let result = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "k")
-        XCTAssertEqual(result.status, 1)
-        XCTAssertTrue(result.stderr.contains("metadata should not be empty"), result.stderr)
+        XCTAssertEqual(result.status, 64, "a usage error")
+        XCTAssertTrue(result.stderr.hasPrefix("Error: --key needs metadata: give KEY=VALUE pairs or --metadata FILE.json"), result.stderr)
 
         let metadata = directory.appendingPathComponent("meta.json")
         try Data(#"{"version": [4, 2], "name": "x", "n": 1.5}"#.utf8).write(to: metadata)

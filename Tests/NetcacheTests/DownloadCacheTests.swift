@@ -129,7 +129,7 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(result.output, "")
         let lines = result.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, result.stderr)
-        XCTAssertTrue(lines[1].hasPrefix("Error: \(url): not in the cache, and the origin failed: GET \(url): "), result.stderr)
+        XCTAssertTrue(lines[1].hasPrefix("netcache: error: \(url): not in the cache, and the origin failed: GET \(url): "), result.stderr)
         try assertOnlyFiles([])
     }
 

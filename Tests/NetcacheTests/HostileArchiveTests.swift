@@ -184,7 +184,7 @@ final class HostileArchiveTests: XCTestCase {
         let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .cutEveryResponse(after: 3_000))
         let result = try netcache("install", "-c", try config(downloadingThrough: proxy), "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 3, result.stderr)
-        XCTAssertTrue(result.stderr.hasPrefix("netcache: build it: binary cache unavailable: "), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("netcache: not installed from the binary cache: binary cache unavailable: "), result.stderr)
         XCTAssertTrue(result.stderr.contains("\(proxy.url)/shacache/"), result.stderr)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         XCTAssertEqual(try fixture.strayEntries(), [])

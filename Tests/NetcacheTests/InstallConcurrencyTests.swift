@@ -82,7 +82,7 @@ final class InstallConcurrencyTests: XCTestCase {
         let second = try install(config)
         let results = [try first.wait(), try second.wait()]
         XCTAssertEqual(results.map(\.status), [0, 3], results.map(\.stderr).joined())
-        XCTAssertEqual(results[1].stderr, "netcache: build it: \(fixture.release) already exists\n")
+        XCTAssertEqual(results[1].stderr, "netcache: not installed from the binary cache: \(fixture.release) is already there, installed or built before; nothing was changed\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
         withExtendedLifetime(proxy) {}

@@ -94,7 +94,7 @@ final class InstallExitStatusTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: fixture.release, withIntermediateDirectories: true)
         let result = try install(try fixture.config())
         XCTAssertEqual(result.status, 3)
-        XCTAssertEqual(result.stderr, "netcache: build it: \(fixture.release) already exists\n")
+        XCTAssertEqual(result.stderr, "netcache: not installed from the binary cache: \(fixture.release) is already there, installed or built before; nothing was changed\n")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release), [])
     }
 

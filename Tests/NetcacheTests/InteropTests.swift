@@ -122,7 +122,7 @@ final class InteropTests: XCTestCase {
         let refused = try writeConfig("refused.cfg", key: bob.key, certificates: [mallory.certificate])
         let ourRefusal = try netcache("download", "-c", refused, "--key", key)
         XCTAssertNotEqual(ourRefusal.status, 0)
-        XCTAssertTrue(ourRefusal.stderr.contains("no matching certificate for private key"), ourRefusal.stderr)
+        XCTAssertTrue(ourRefusal.stderr.contains("signature-private-key-file \(bob.key) does not match any certificate of signature-certificate-list"), ourRefusal.stderr)
         let pythonRefusal = try python("select_entries.py", [refused, key], check: false)
         XCTAssertNotEqual(pythonRefusal.status, 0)
         XCTAssertTrue(pythonRefusal.stderr.contains("no matching certificate for private key"), pythonRefusal.stderr)

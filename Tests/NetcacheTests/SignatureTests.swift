@@ -75,7 +75,9 @@ final class SignatureTests: XCTestCase {
             downloadCacheURL: "http://127.0.0.1:1/shacache", downloadDirURL: "http://127.0.0.1:1/shadir",
             signaturePrivateKeyFile: keyFile.path, signatureCertificateList: Self.second.certificatePEM)
         XCTAssertThrowsError(try NetworkCache(configuration: configuration)) { error in
-            XCTAssertTrue("\(error)".contains("no matching certificate for private key"), "\(error)")
+            XCTAssertEqual(
+                "\(error)",
+                "signature-private-key-file \(keyFile.path) does not match any certificate of signature-certificate-list: none of the 1 certificate(s) of signature-certificate-list is its; add the certificate `netcache keygen --cert-file` wrote for this key")
         }
         configuration.signatureCertificateList = Self.second.certificatePEM + Self.first.certificatePEM
         XCTAssertNoThrow(try NetworkCache(configuration: configuration))

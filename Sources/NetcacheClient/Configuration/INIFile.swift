@@ -69,6 +69,16 @@ public struct INIFile: Sendable {
         sections[name] != nil
     }
 
+    /// The keys a section sets itself, sorted.
+    public func keys(in section: String) -> [String] {
+        (sections[section] ?? [:]).keys.sorted()
+    }
+
+    /// Whether a value of the section refers to `key` as `%(key)s`.
+    public func interpolates(_ key: String, in section: String) -> Bool {
+        (sections[section] ?? [:]).values.contains { $0.lowercased().contains("%(\(key))s") }
+    }
+
     /// The interpolated value, or `nil` when neither the section nor `[DEFAULT]` has it.
     public func value(_ key: String, in section: String) -> String? {
         guard let raw = rawValue(key.lowercased(), in: section) else { return nil }

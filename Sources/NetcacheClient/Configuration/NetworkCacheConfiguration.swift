@@ -1,4 +1,4 @@
-/// The `[networkcache]` section of slapos.cfg (protocol.md §3), or the same settings in code.
+/// The `[networkcache]` section of slapos.cfg, or the same settings in code.
 public struct NetworkCacheConfiguration: Sendable {
     public var downloadCacheURL: String?
     public var downloadDirURL: String?

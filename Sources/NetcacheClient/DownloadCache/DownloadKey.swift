@@ -1,6 +1,7 @@
 import NetcacheProtocol
 
-/// The shadir keys buildout files downloads under (protocol.md §5).
+/// The shadir keys buildout files downloads under: `file-urlmd5:<md5 of the URL>` and
+/// `pypi:<name>=<version>`.
 public enum DownloadKey {
     /// `file-urlmd5:<md5(url)>`, entries `{"sha512", "url"}`: any file a build downloads.
     public static func url(_ url: String) -> String {

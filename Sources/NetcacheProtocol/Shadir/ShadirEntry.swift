@@ -3,7 +3,7 @@ import FoundationEssentials
 /// One shadir entry: the `[info, signature]` pair a client PUTs under a key.
 ///
 /// `info` is kept as the exact text received: signatures cover those bytes, so nothing
-/// may re-serialise it (protocol.md §2).
+/// may re-serialise it.
 public struct ShadirEntry: Sendable, Hashable {
     public let info: String
     public let signature: String

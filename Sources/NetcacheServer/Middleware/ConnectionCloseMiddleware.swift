@@ -3,8 +3,7 @@ import Hummingbird
 /// Echoes `Connection: close`.
 ///
 /// The Python client sends it and reads the body only after closing its side; Hummingbird
-/// closes such connections but does not say so, and that client then reads an empty body
-/// (protocol.md §1).
+/// closes such connections but does not say so, and that client then reads an empty body.
 struct ConnectionCloseMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let wantsClose = request.headers[values: .connection].contains { value in

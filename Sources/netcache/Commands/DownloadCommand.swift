@@ -8,14 +8,14 @@ struct DownloadCommand: ParsableCommand {
         commandName: "download",
         abstract: "Download data indexed in shadir (like networkcache-download).",
         discussion: """
-            Selects the entries of the key whose signature verifies against
-            signature-certificate-list (all entries when that list is empty), filters them
-            with the criteria, and writes the blob of the first to stdout or --output,
+            Selects the entries of the key whose signature verifies against \
+            signature-certificate-list (all entries when that list is empty), filters them \
+            with the criteria, and writes the blob of the first to stdout or --output, \
             checking its SHA-512.
 
-            Each criterion is KEY OP VALUE with OP one of == <= >= < > << >>, applied left to
-            right; VALUE is JSON (quote strings). << and >> keep the entries with the lowest
-            and highest value: 'version>=[4,2]' 'version<<Infinity' selects the oldest
+            Each criterion is KEY OP VALUE with OP one of == <= >= < > << >>, applied left to \
+            right; VALUE is JSON (quote strings). << and >> keep the entries with the lowest \
+            and highest value: 'version>=[4,2]' 'version<<Infinity' selects the oldest \
             version that is at least [4,2].
             """
     )

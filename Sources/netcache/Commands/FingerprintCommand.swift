@@ -8,8 +8,8 @@ struct FingerprintCommand: ParsableCommand {
         commandName: "fingerprint",
         abstract: "Print this machine's platform as the binary cache records it.",
         discussion: """
-            os is [id, version, codename] as the Python distro module reports them (from
-            /etc/os-release); multiarch is what `gcc -dumpmachine` prints, computed without
+            os is [id, version, codename] as the Python distro module reports them (from \
+            /etc/os-release); multiarch is what `gcc -dumpmachine` prints, computed without \
             gcc; libc is the C library and its version.
             """
     )

@@ -7,10 +7,10 @@ struct InstallCommand: ParsableCommand {
         commandName: "install",
         abstract: "Install a release from the binary cache, verified, into <software_root>/<md5(URL)>.",
         discussion: """
-            Takes the first entry whose signature verifies against signature-certificate-list
-            and that suits this machine (same multiarch, same OS after SlapOS's normalisation,
-            same software_root, a C library no newer than this one), netcache's own entries
-            first. The archive is checked against its SHA-512 and expanded into a staging
+            Takes the first entry whose signature verifies against signature-certificate-list \
+            and that suits this machine (same multiarch, same OS after SlapOS's normalisation, \
+            same software_root, a C library no newer than this one), netcache's own entries \
+            first. The archive is checked against its SHA-512 and expanded into a staging \
             directory, then moved into place: on failure nothing is left behind.
 
             With binary-cache-compatibility = abi in [networkcache], a netcache entry from another \
@@ -20,15 +20,15 @@ struct InstallCommand: ParsableCommand {
             one, is rewritten in staging for this root (its relocation field lists where); \
             binary-cache-relocate = false turns that off.
 
-            When the cache cannot be reached or has lost the blob, the next entry is tried
-            (zstd, then legacy gzip), then the release is built: a cache outage never stops
-            a build. An archive that is not what its entry signed moves on to the next
+            When the cache cannot be reached or has lost the blob, the next entry is tried \
+            (zstd, then legacy gzip), then the release is built: a cache outage never stops \
+            a build. An archive that is not what its entry signed moves on to the next \
             entry too, but is an error if none installs.
 
-            Exit status: 0 installed; 3 build it (nothing trusted and compatible in the cache,
-            cache unreachable, blacklisted, cache not configured, empty trust list, or the
-            release directory already exists); 1 error, including a URL on
-            download-from-binary-cache-force-url-list that could not be installed;
+            Exit status: 0 installed; 3 build it (nothing trusted and compatible in the cache, \
+            cache unreachable, blacklisted, cache not configured, empty trust list, or the \
+            release directory already exists); 1 error, including a URL on \
+            download-from-binary-cache-force-url-list that could not be installed; \
             128 + the signal's number when interrupted by SIGINT or SIGTERM.
             """
     )
@@ -59,7 +59,7 @@ struct InstallCommand: ParsableCommand {
             for warning in installed.warnings { printWarning(warning) }
             print("installed: \(installed.path) from \(installed.key) (\(installed.entry.format.rawValue), sha512 \(installed.entry.sha512))")
         } catch let buildIt as Installer.BuildIt {
-            FileHandle.standardError.write(Data("netcache: build it: \(buildIt.description)\n".utf8))
+            FileHandle.standardError.write(Data("netcache: not installed from the binary cache: \(buildIt.description)\n".utf8))
             throw ExitCode(3)
         }
     }

@@ -7,8 +7,8 @@ struct KeygenCommand: ParsableCommand {
         commandName: "keygen",
         abstract: "Make a signature key and its self-signed certificate (like generate-signature-key).",
         discussion: """
-            Writes the private key (mode 0600) and prints the certificate, or writes it to
-            --cert-file. Add the certificate to signature-certificate-list on every machine
+            Writes the private key (mode 0600) and prints the certificate, or writes it to \
+            --cert-file. Add the certificate to signature-certificate-list on every machine \
             that should trust your entries. Existing files are never overwritten.
             """
     )

@@ -14,10 +14,10 @@ struct LookupCommand: ParsableCommand {
             commandName: "binary-sr",
             abstract: "List every binary-cache entry of a software release (like slapos cachelookup binary-sr).",
             discussion: """
-                Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each
-                entry: whether its signature verifies, whether it names this release (an
-                entry of another release filed under this key never installs), whether it
-                suits this machine under the rule in force and under the abi rule
+                Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each \
+                entry: whether its signature verifies, whether it names this release (an \
+                entry of another release filed under this key never installs), whether it \
+                suits this machine under the rule in force and under the abi rule \
                 (binary-cache-compatibility), and why install would not take it.
                 """
         )

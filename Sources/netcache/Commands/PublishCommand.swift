@@ -6,15 +6,15 @@ struct PublishCommand: ParsableCommand {
         commandName: "publish",
         abstract: "Archive a built release and publish it to the binary cache.",
         discussion: """
-            Packs <software_root>/<md5(URL)> once into a deterministic pax tar (the same tree
-            gives the same bytes, so republishing uploads nothing), compressed with zstd for
-            netcache (key netcache:<md5>) and, while legacy compatibility is on, with gzip for
+            Packs <software_root>/<md5(URL)> once into a deterministic pax tar (the same tree \
+            gives the same bytes, so republishing uploads nothing), compressed with zstd for \
+            netcache (key netcache:<md5>) and, while legacy compatibility is on, with gzip for \
             unmodified SlapOS nodes (key <md5>). Every entry is signed. The netcache entry also \
             records abi (the libraries and symbol versions the tree's ELF files need from \
             outside it) and relocation (where software_root occurs in the tree, by kind).
 
-            Left out, and listed: .netrc files at any depth, sockets, FIFOs, devices, and what
-            matches --exclude or binary-cache-exclude. A release holding a .shared marker or
+            Left out, and listed: .netrc files at any depth, sockets, FIFOs, devices, and what \
+            matches --exclude or binary-cache-exclude. A release holding a .shared marker or \
             on upload-to-binary-cache-url-blacklist is skipped (exit 0).
             """
     )

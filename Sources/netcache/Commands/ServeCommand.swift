@@ -9,16 +9,16 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve shacache (/shacache) and shadir (/shadir) from a data directory.",
         discussion: """
-            With no options this is a developer's local cache: data in ./netcache-data,
+            With no options this is a developer's local cache: data in ./netcache-data, \
             listening on 127.0.0.1:8080, anonymous uploads from this host only.
 
-            Uploads need credentials: TLS client certificates signed by --client-ca (how
-            production authorises uploaders) or users of --basic-auth-file. A server that
-            listens on anything but loopback refuses to start without them unless given
+            Uploads need credentials: TLS client certificates signed by --client-ca (how \
+            production authorises uploaders) or users of --basic-auth-file. A server that \
+            listens on anything but loopback refuses to start without them unless given \
             --allow-anonymous-uploads.
 
-            SIGHUP rereads the TLS certificate and key, the client CA and CRLs, the basic auth
-            file and the trusted certificates, without dropping connections; when one of them
+            SIGHUP rereads the TLS certificate and key, the client CA and CRLs, the basic auth \
+            file and the trusted certificates, without dropping connections; when one of them \
             does not load, the previous settings stay in force and the log says why.
 
             Blobs and entries live in the data directory unless --store puts blobs in an S3 \

@@ -9,9 +9,9 @@ struct UploadCommand: ParsableCommand {
         commandName: "upload",
         abstract: "Upload data to shacache and index it in shadir (like networkcache-upload).",
         discussion: """
-            With --file alone the data is only stored in shacache. With --url (and no --key)
-            it is indexed under file-urlmd5:<md5(URL)> with "url" in its metadata; with --key,
-            under that key. The entry is signed with signature-private-key-file. A --url that
+            With --file alone the data is only stored in shacache. With --url (and no --key) \
+            it is indexed under file-urlmd5:<md5(URL)> with "url" in its metadata; with --key, \
+            under that key. The entry is signed with signature-private-key-file. A --url that \
             is a local directory is uploaded as a gzip tar of it.
 
             Prints "sha512: <hex>" and, when indexed, "key: <key>".
@@ -45,6 +45,10 @@ struct UploadCommand: ParsableCommand {
         let index = try entryToFile()
         let key = index?.key
         let metadata = index?.metadata ?? JSONObject()
+        // slapos.libnetworkcache refuses an entry of nothing but the SHA-512 as well.
+        if key != nil && metadata.members.isEmpty {
+            throw ValidationError("--key needs metadata: give KEY=VALUE pairs or --metadata FILE.json (an entry of the SHA-512 alone is refused, as by slapos.libnetworkcache)")
+        }
         let sha512: String
         if let file {
             sha512 = try cache.upload(file: file, key: key, metadata: metadata)

@@ -11,7 +11,7 @@ struct BinaryCacheOptions: ParsableArguments {
     var softwareRoot: String?
 
     func settings() throws -> BinaryCacheSettings {
-        var settings = try BinaryCacheSettings(file: INIFile(contentsOf: configFile))
+        var settings = try BinaryCacheSettings(file: readConfiguration(configFile))
         if let softwareRoot { settings.softwareRoot = softwareRoot }
         return settings
     }

@@ -7,7 +7,7 @@ struct ClientOptions: ParsableArguments {
     var configFile: String
 
     func loadConfiguration() throws -> NetworkCacheConfiguration {
-        try NetworkCacheConfiguration(contentsOf: configFile)
+        NetworkCacheConfiguration(file: try readConfiguration(configFile))
     }
 
     /// The download-cache client, after saying which trust-list certificates were skipped.
@@ -16,4 +16,11 @@ struct ClientOptions: ParsableArguments {
         for line in cache.trust.skipped { printWarning(line) }
         return cache
     }
+}
+
+/// Reads slapos.cfg, warning of every `[networkcache]` key nobody reads.
+func readConfiguration(_ path: String) throws -> INIFile {
+    let file = try INIFile(contentsOf: path)
+    for warning in NetworkCacheKeys.warnings(for: file, origin: path) { printWarning(warning) }
+    return file
 }

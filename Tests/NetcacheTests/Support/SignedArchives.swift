@@ -120,7 +120,7 @@ extension BinaryCacheFixture {
         let path = directory.appendingPathComponent("archive-\(UUID().uuidString)").path
         try Data(archive).write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
-        let cache = try BinaryCacheSettings(file: INIFile(contentsOf: try config())).downloadCache()
+        let cache = try BinaryCacheSettings(file: INIFile(contentsOf: try config())).uploadCache()
         let sha512 = try cache.shacache.upload(file: path)
         let machine = Fingerprint.current(softwareRoot: softwareRoot)
         let sizes = sizes ?? SignedSizes(size: archive.count)
