@@ -3,11 +3,13 @@ import NIOCore
 import Synchronization
 
 /// The request context: Hummingbird's core storage, the connection (whose TLS client
-/// certificate may authorise uploads) and a counter of body bytes received, for the log.
+/// certificate may authorise uploads), and for the log a counter of body bytes received and
+/// who the credentials were.
 public struct NetcacheRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let channel: any Channel
     let bytesReceived = ByteCounter()
+    let uploader = Uploader()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -82,13 +82,15 @@ public struct NetcacheServer {
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         let router = Router(context: NetcacheRequestContext.self)
         router.add(middleware: ConnectionCloseMiddleware())
-        router.add(middleware: AccessLogMiddleware(logger: logger))
+        router.add(middleware: AccessLogMiddleware(logger: logger, format: configuration.logFormat))
         router.add(middleware: AccessControlMiddleware(policy: policy))
         ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: router)
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push).register(on: router)
+        HealthController(backends: backends).register(on: router)
 
         let scheme = configuration.scheme
         let host = configuration.host
+        let notify = SystemdNotify()
         let app = Application(
             router: router,
             server: serverBuilder(),
@@ -97,11 +99,15 @@ public struct NetcacheServer {
                 let port = channel.localAddress?.port ?? 0
                 let shownHost = host.contains(":") ? "[\(host)]" : host
                 onListening("\(scheme)://\(shownHost):\(port)")
+                notify.send("READY=1\nSTATUS=listening on \(scheme)://\(shownHost):\(port)")
             },
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
-        let services: [any Service] = [app, reload] + (push.map { [$0] } ?? []) + backends.services
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let services: [any Service] = [app, reload, StoppingNotice(notify: notify)] + (push.map { [$0] } ?? []) + backends.services
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Transfers in flight finish within the grace; past it they are cut.
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
+        let group = ServiceGroup(configuration: groupConfiguration)
         try await backends.run { try await group.run() }
     }
 

@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     public var blobBackend: BlobBackend
     /// Entries in the data directory, or elsewhere (`--directory`).
     public var entryBackend: EntryBackend
+    /// How the access log is written.
+    public var logFormat: LogFormat
+    /// How long SIGTERM waits for transfers in flight before it cuts them.
+    public var shutdownGrace: Duration
 
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
@@ -42,7 +46,9 @@ public struct ServerConfiguration: Sendable {
         privateDownloads: Bool = false,
         upstream: UpstreamSettings? = nil,
         blobBackend: BlobBackend = .dataDirectory,
-        entryBackend: EntryBackend = .dataDirectory
+        entryBackend: EntryBackend = .dataDirectory,
+        logFormat: LogFormat = .text,
+        shutdownGrace: Duration = .seconds(30)
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -60,6 +66,8 @@ public struct ServerConfiguration: Sendable {
         self.upstream = upstream
         self.blobBackend = blobBackend
         self.entryBackend = entryBackend
+        self.logFormat = logFormat
+        self.shutdownGrace = shutdownGrace
     }
 
     /// Whether only this host can connect: a loopback address, not a wildcard.

@@ -81,7 +81,8 @@ struct AccessPolicy: Sendable {
             let chain = await context.channel.presentedCertificateChain()
             if !chain.isEmpty {
                 switch clientCA.verify(chain: chain) {
-                case .trusted:
+                case .trusted(let subject):
+                    context.uploader.set("certificate " + subject)
                     return
                 case .refused(let reason) where current.basicAuth == nil:
                     throw HTTPError(.forbidden, message: "client certificate refused: \(reason)")
@@ -91,7 +92,10 @@ struct AccessPolicy: Sendable {
             }
         }
         if let basicAuth = current.basicAuth, let credentials = BasicCredentials(request.headers[.authorization]) {
-            if await basicAuth.verify(user: credentials.user, password: credentials.password) { return }
+            if await basicAuth.verify(user: credentials.user, password: credentials.password) {
+                context.uploader.set("user " + credentials.user)
+                return
+            }
             throw HTTPError(.forbidden, message: "wrong credentials")
         }
         var headers = HTTPFields()

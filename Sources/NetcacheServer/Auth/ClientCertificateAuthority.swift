@@ -17,7 +17,8 @@ public final class ClientCertificateAuthority: @unchecked Sendable {
 
     /// What a chain was found to be.
     public enum Verdict: Equatable, Sendable {
-        case trusted
+        /// With the certificate's subject, e.g. "/CN=builder-1", for the access log.
+        case trusted(subject: String)
         /// OpenSSL's reason, e.g. "certificate revoked".
         case refused(String)
     }
@@ -109,8 +110,14 @@ public final class ClientCertificateAuthority: @unchecked Sendable {
             }
         }
         defer { ERR_clear_error() }
-        if X509_verify_cert(context) == 1 { return .trusted }
+        if X509_verify_cert(context) == 1 { return .trusted(subject: Self.subject(of: leaf)) }
         return .refused(String(cString: X509_verify_cert_error_string(Int(X509_STORE_CTX_get_error(context)))))
+    }
+
+    private static func subject(of certificate: OpaquePointer) -> String {
+        guard let name = X509_get_subject_name(certificate), let text = X509_NAME_oneline(name, nil, 0) else { return "?" }
+        defer { CRYPTO_free(text, #fileID, Int32(#line)) }
+        return String(cString: text)
     }
 
     private static func certificate(fromDER der: [UInt8]) -> OpaquePointer? {

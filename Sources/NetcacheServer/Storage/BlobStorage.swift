@@ -23,6 +23,9 @@ public protocol BlobStorage: Sendable {
     /// Every stored address, in no particular order.
     func forEachAddress(_ body: (String) async throws -> Void) async throws
 
+    /// Throws when the store cannot take or serve blobs now, saying why (`GET /health`).
+    func checkHealth() async throws
+
     /// Runs `body` with the path of a local file holding the blob, which may be the stored
     /// file itself: for what needs a file (forwarding upstream with libcurl, bundles).
     func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T

@@ -17,6 +17,9 @@ public protocol EntryDirectory: Sendable {
 
     /// Every key, in the order of its first entry.
     func keys() async throws -> [String]
+
+    /// Throws when the directory cannot be read or written now, saying why (`GET /health`).
+    func checkHealth() async throws
 }
 
 extension EntryDirectory {

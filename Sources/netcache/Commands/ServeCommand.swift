@@ -109,6 +109,15 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "S3 store")
     var s3: S3Options
 
+    @Option(help: ArgumentHelp("The least severe messages logged: trace, debug, info (every request), notice, warning, error or critical.", valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    @Option(help: ArgumentHelp("text, or json: one JSON object per line, the access log's method, path, status, bytes, duration_ms and uploader as fields.", valueName: "format"))
+    var logFormat: LogFormat = .text
+
+    @Option(help: ArgumentHelp("Seconds SIGTERM waits for transfers in flight to finish before it cuts them; new connections are refused meanwhile.", valueName: "seconds"))
+    var shutdownGrace = 30
+
     func validate() throws {
         if (upstreamCache == nil) != (upstreamDir == nil) { throw ValidationError("--upstream-cache and --upstream-dir go together") }
         for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
@@ -117,6 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         if (upstreamCert == nil) != (upstreamKey == nil) { throw ValidationError("--upstream-cert and --upstream-key go together") }
         if (cacheSize != nil || upstreamPush) && upstreamCache == nil { throw ValidationError("--cache-size and --upstream-push are for a mirror: give --upstream-cache and --upstream-dir") }
         if upstreamConnectTimeout < 1 { throw ValidationError("--upstream-connect-timeout takes a number of seconds, 1 or more") }
+        if shutdownGrace < 0 { throw ValidationError("--shutdown-grace takes a number of seconds, 0 or more") }
     }
 
     private var upstream: UpstreamSettings? {
@@ -147,10 +157,17 @@ struct ServeCommand: AsyncParsableCommand {
             privateDownloads: privateDownloads,
             upstream: upstream,
             blobBackend: try store.map { .s3(try s3.settings(for: $0)) } ?? .dataDirectory,
-            entryBackend: directory.map { .postgresql($0) } ?? .dataDirectory)
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            entryBackend: directory.map { .postgresql($0) } ?? .dataDirectory,
+            logFormat: logFormat,
+            shutdownGrace: .seconds(shutdownGrace))
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler: any LogHandler = logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         var logger = Logger(label: "netcache")
-        logger.logLevel = .info
+        logger.logLevel = level
         let server = try NetcacheServer(configuration: configuration, logger: logger)
         logger.info("\(server.policySummary)")
         try await server.run { url in

@@ -40,6 +40,18 @@ enum RawSocket {
         return String(decoding: readToEnd(socket), as: UTF8.self)
     }
 
+    /// A GET whose answer is never read: the server's writes stall once the socket buffers
+    /// are full. The caller closes the socket.
+    static func openStalledDownload(url: String) throws -> Int32 {
+        let socket = try connectLoopback(port: try port(of: url))
+        let path = URLComponents(string: url)?.path ?? "/"
+        guard sendAll(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8), on: socket) else {
+            close(socket)
+            throw TestFailure("send failed")
+        }
+        return socket
+    }
+
     /// Sends every byte; `false` once the peer no longer takes them.
     static func sendAll(_ bytes: [UInt8], on socket: Int32) -> Bool {
         var offset = 0

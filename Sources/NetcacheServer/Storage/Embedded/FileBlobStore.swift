@@ -85,6 +85,11 @@ public struct FileBlobStore: BlobStorage {
         }
     }
 
+    public func checkHealth() throws {
+        guard access(root.path, W_OK) == 0 else { throw StorageError("\(root.path): \(String(cString: strerror(errno)))") }
+        guard try freeSpace.admits(0) else { throw StorageError("less than --min-free-space left on \(freeSpace.directory)") }
+    }
+
     public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
         try await body(path(for: sha512))
     }

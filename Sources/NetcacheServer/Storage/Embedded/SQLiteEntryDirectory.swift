@@ -54,6 +54,10 @@ public struct SQLiteEntryDirectory: EntryDirectory {
         }
     }
 
+    public func checkHealth() async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     private func stored(_ key: String) async throws -> StoredListing {
         switch cache.lookup(key) {
         case .hit(let listing):

@@ -31,15 +31,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
     /// The pool retries a database it cannot reach for a minute before it gives up: a
     /// start-up that cannot reach it says so sooner.
     func prepare(within limit: Duration = .seconds(15)) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await createTable() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw StorageError("cannot use PostgreSQL at \(address): no connection within \(limit.components.seconds) s (is it running there, and do the user and password match?)")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
-        }
+        try await withDeadline(
+            limit,
+            failing: "cannot use PostgreSQL at \(address): no connection within \(limit.components.seconds) s (is it running there, and do the user and password match?)",
+            createTable)
     }
 
     private func createTable() async throws {
@@ -94,6 +89,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
             bodies.append(body)
         }
         return bodies
+    }
+
+    public func checkHealth() async throws {
+        for try await _ in try await client.query("SELECT 1 FROM shadir_entry LIMIT 1", logger: logger) {}
     }
 
     public func keys() async throws -> [String] {

@@ -156,6 +156,11 @@ public struct S3BlobStore: BlobStorage {
         } while token != nil
     }
 
+    public func checkHealth() async throws {
+        try await checkBucket()
+        guard try freeSpace.admits(0) else { throw StorageError("less than --min-free-space left for staging on \(freeSpace.directory)") }
+    }
+
     public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
         let copy = try staging.begin()
         defer { copy.discard() }

@@ -1,0 +1,7 @@
+import ArgumentParser
+import Logging
+import NetcacheServer
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension LogFormat: ExpressibleByArgument {}
