@@ -75,6 +75,23 @@ final class DownloadCacheTests: XCTestCase {
         return path("out/\(name)")
     }
 
+    func testJSONSaysWhereTheFileCameFromWithItsSizeAndSHA512() throws {
+        let config = try config()
+        for (expectedSource, filed) in [("origin", true), ("cache", false)] {
+            let result = try fetch("-c", config, url, "-o", try outputPath(expectedSource), "--json")
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any], result.output)
+            XCTAssertEqual(summary["url"] as? String, url)
+            XCTAssertEqual(summary["path"] as? String, try outputPath(expectedSource))
+            XCTAssertEqual(summary["source"] as? String, expectedSource)
+            XCTAssertEqual(summary["filed"] as? Bool, filed)
+            XCTAssertEqual(summary["size"] as? Int, release.count)
+            XCTAssertEqual(summary["sha512"] as? String, StreamingDigest.sha512Hex(of: release))
+            XCTAssertNotNil(summary["seconds"] as? Double)
+            XCTAssertEqual(result.output.split(separator: "\n").count, 1, "one document, nothing else on stdout")
+        }
+    }
+
     func testAFileFromTheOriginIsFiledAndComesFromTheCacheOnceTheOriginIsDown() throws {
         let config = try config()
         let first = try fetch("-c", config, url, "-o", try outputPath("first"))

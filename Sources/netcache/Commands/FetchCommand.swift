@@ -51,19 +51,41 @@ struct FetchCommand: ParsableCommand {
         if md5 != nil && sha512 != nil { throw ValidationError("give --md5 or --sha512, not both") }
     }
 
+    @Flag(help: "Print one JSON document instead: the path, where it came from, whether it was filed, its size and sha512, and the seconds taken.")
+    var json = false
+
     func run() throws {
+        var summary = JSONSummary()
         let downloads = DownloadCache(cache: try client.networkCache())
+        let path: String
+        let source: FetchSource
         if let pypi {
-            let (path, source) = try downloads.fetch(
+            summary.add("pypi", pypi.description)
+            (path, source) = try downloads.fetch(
                 pypi: pypi, into: FileManager.default.currentDirectoryPath, output: output, index: PackageIndex(url: index),
                 expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
+        } else {
+            let url = url!
+            summary.add("url", url)
+            path = try output ?? Self.defaultName(of: url)
+            source = try downloads.fetch(url: url, to: path, expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
+        }
+        guard json else {
             printFlushed("\(path): \(source.summary)")
             return
         }
-        let url = url!
-        let path = try output ?? Self.defaultName(of: url)
-        let source = try downloads.fetch(url: url, to: path, expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
-        printFlushed("\(path): \(source.summary)")
+        summary.add("path", path)
+        let (origin, sha512, filed) =
+            switch source {
+            case .cache(let sha512): ("cache", sha512, false)
+            case .origin(let sha512, let filed): ("origin", sha512, filed)
+            }
+        summary.add("source", origin)
+        summary.add("filed", .bool(filed))
+        summary.add("sha512", sha512)
+        var status = stat()
+        summary.add("size", stat(path, &status) == 0 ? Int(status.st_size) : nil)
+        summary.print()
     }
 
     /// The last component of the URL's path, as `wget` and `curl -O` name it.

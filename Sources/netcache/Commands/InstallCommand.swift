@@ -49,17 +49,38 @@ struct InstallCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What an error means for a URL that is not forced: fail (exit 1) or build (exit 3).", valueName: "fail|build"))
     var onError = OnError.fail
 
+    @Flag(help: "Print one JSON document at the end instead: installed or not (and why), the path, key, format, size and sha512, warnings, and the seconds taken.")
+    var json = false
+
     func run() throws {
         Interruption.watch()
+        var summary = JSONSummary()
+        summary.add("software_url", softwareURL)
         let settings = try options.settings()
         var installer = Installer(settings: settings)
         installer.buildOnError = onError == .build
         do {
             let installed = try installer.install(softwareURL: softwareURL)
             for warning in installed.warnings { printWarning(warning) }
+            if json {
+                summary.add("installed", .bool(true))
+                summary.add("path", installed.path)
+                summary.add("key", installed.key)
+                summary.add("format", installed.entry.format.rawValue)
+                summary.add("size", installed.entry.size)
+                summary.add("sha512", installed.entry.sha512)
+                summary.add("warnings", .array(installed.warnings.map { .string($0) }))
+                summary.print()
+                return
+            }
             print("installed: \(installed.path) from \(installed.key) (\(installed.entry.format.rawValue), sha512 \(installed.entry.sha512))")
         } catch let buildIt as Installer.BuildIt {
             FileHandle.standardError.write(Data("netcache: not installed from the binary cache: \(buildIt.description)\n".utf8))
+            if json {
+                summary.add("installed", .bool(false))
+                summary.add("reason", buildIt.description)
+                summary.print()
+            }
             throw ExitCode(3)
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BinaryCache
+import NetcacheProtocol
 
 struct PublishCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,13 +31,22 @@ struct PublishCommand: ParsableCommand {
     @Flag(help: "Publish netcache's zstd archive only, not the legacy gzip one.")
     var noLegacy = false
 
+    @Flag(help: "Print one JSON document at the end instead: the archives published (key, format, size, sha512, state), what was left out, and the seconds taken.")
+    var json = false
+
     func run() throws {
         Interruption.watch()
+        var summary = JSONSummary()
         var settings = try options.settings()
         settings.excludePatterns += exclude
         if noLegacy { settings.legacy = false }
         var publisher = Publisher(settings: settings)
         let outcome = try publisher.publish(softwareURL: softwareURL)
+        if json {
+            summarise(outcome, publisher, into: &summary)
+            summary.print()
+            return
+        }
         for (path, reason) in publisher.excluded { print("left out: \(path) (\(reason))") }
         for path in publisher.privilegeBitsDropped { print("setuid/setgid bit dropped: \(path)") }
         switch outcome {
@@ -48,5 +58,29 @@ struct PublishCommand: ParsableCommand {
                 print("\(state): \(archive.key) \(archive.entry.format.rawValue) \(archive.entry.size ?? 0) bytes sha512 \(archive.entry.sha512)")
             }
         }
+    }
+
+    private func summarise(_ outcome: Publisher.Outcome, _ publisher: Publisher, into summary: inout JSONSummary) {
+        summary.add("software_url", softwareURL)
+        switch outcome {
+        case .skipped(let reason):
+            summary.add("outcome", "skipped")
+            summary.add("reason", reason)
+        case .published(let archives):
+            summary.add("outcome", "published")
+            summary.add("archives", .array(archives.map(Self.json)))
+        }
+        let leftOut = publisher.excluded.map { JSONValue.object(JSONObject([("path", .string($0.0)), ("reason", .string($0.1))])) }
+        summary.add("left_out", .array(leftOut))
+        summary.add("setuid_dropped", .array(publisher.privilegeBitsDropped.map { .string($0) }))
+    }
+
+    private static func json(_ archive: Publisher.PublishedArchive) -> JSONValue {
+        let fields: [(key: String, value: JSONValue)] = [
+            ("key", .string(archive.key)), ("format", .string(archive.entry.format.rawValue)),
+            ("size", archive.entry.size.map { .integer($0) } ?? .null), ("sha512", .string(archive.entry.sha512)),
+            ("state", .string(archive.indexed ? "published" : "unchanged")),
+        ]
+        return .object(JSONObject(fields))
     }
 }
