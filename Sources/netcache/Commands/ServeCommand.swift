@@ -109,6 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup(title: "S3 store")
     var s3: S3Options
 
+    @Option(help: ArgumentHelp("Read options from the [serve] section of this INI file (slapos.cfg's syntax; keys are the long option names, true/false for switches, one value per line for a repeatable option); the command line overrides it.", valueName: "file"))
+    var config: String?
+
     @Option(help: ArgumentHelp("The least severe messages logged: trace, debug, info (every request), notice, warning, error or critical.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
@@ -140,6 +143,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let config {
+            try await Self.fromFile(config).run()
+            return
+        }
         let (host, port) = try Self.parseListen(listen)
         let configuration = ServerConfiguration(
             dataDirectory: URL(fileURLWithPath: data),
@@ -173,6 +180,21 @@ struct ServeCommand: AsyncParsableCommand {
         try await server.run { url in
             printFlushed("listening on \(url)")
         }
+    }
+
+    /// The command this one stands for once the file's options are added to the command
+    /// line's. The parser's error for a bad key names the file.
+    private static func fromFile(_ path: String) throws -> ServeCommand {
+        let commandLine = Array(CommandLine.arguments.drop { $0 != "serve" }.dropFirst())
+        let arguments = try ServeConfigurationFile(path: path).arguments(besides: commandLine) + commandLine
+        var command: ServeCommand
+        do {
+            command = try parse(arguments)
+        } catch {
+            throw ValidationError("\(path): \(message(for: error))")
+        }
+        command.config = nil
+        return command
     }
 
     static func parseListen(_ text: String) throws -> (String, Int) {
