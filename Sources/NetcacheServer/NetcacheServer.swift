@@ -83,23 +83,39 @@ public struct NetcacheServer {
         let router = Router(context: NetcacheRequestContext.self)
         router.add(middleware: ConnectionCloseMiddleware())
         router.add(middleware: AccessLogMiddleware(logger: logger, format: configuration.logFormat))
-        router.add(middleware: AccessControlMiddleware(policy: policy))
-        ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: router)
-        ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push).register(on: router)
-        HealthController(backends: backends).register(on: router)
+        let basePath = configuration.basePath
+        router.add(middleware: AccessControlMiddleware(policy: policy, openPath: basePath + "/health"))
+        // Under --base-path, every route is in its group; nothing answers outside it.
+        let routes: any RouterMethods<NetcacheRequestContext> = basePath.isEmpty ? router : router.group(RouterPath(basePath))
+        ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
+        ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
+        HealthController(backends: backends).register(on: routes)
 
         let scheme = configuration.scheme
         let host = configuration.host
         let notify = SystemdNotify()
+        let socket = configuration.unixSocketPath
+        let address: BindAddress
+        if let socket {
+            try Self.removeStaleSocket(socket)
+            address = .unixDomainSocket(path: socket)
+        } else {
+            address = .hostname(host, port: configuration.port)
+        }
         let app = Application(
             router: router,
             server: serverBuilder(),
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+            configuration: .init(address: address, serverName: nil),
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                let shownHost = host.contains(":") ? "[\(host)]" : host
-                onListening("\(scheme)://\(shownHost):\(port)")
-                notify.send("READY=1\nSTATUS=listening on \(scheme)://\(shownHost):\(port)")
+                let url: String
+                if let socket {
+                    url = "unix:\(socket)"
+                } else {
+                    let shownHost = host.contains(":") ? "[\(host)]" : host
+                    url = "\(scheme)://\(shownHost):\(channel.localAddress?.port ?? 0)\(basePath)"
+                }
+                onListening(url)
+                notify.send("READY=1\nSTATUS=listening on \(url)")
             },
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
@@ -109,6 +125,18 @@ public struct NetcacheServer {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
         let group = ServiceGroup(configuration: groupConfiguration)
         try await backends.run { try await group.run() }
+    }
+
+    /// A socket file left by a server that did not stop cleanly would fail the bind; only a
+    /// socket nobody listens on is removed, never a file of another kind.
+    private static func removeStaleSocket(_ path: String) throws {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        guard (status.st_mode & S_IFMT) == S_IFSOCK else {
+            throw ServerConfigurationError("--listen unix:\(path): the path exists and is not a socket")
+        }
+        if UnixSocketProbe.isListening(path) { throw ServerConfigurationError("--listen unix:\(path): another server listens on it") }
+        guard unlink(path) == 0 else { throw ServerConfigurationError("--listen unix:\(path): cannot remove the old socket: \(String(cString: strerror(errno)))") }
     }
 
     private func serverBuilder() -> HTTPServerBuilder {

@@ -29,6 +29,10 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LogFormat
     /// How long SIGTERM waits for transfers in flight before it cuts them.
     public var shutdownGrace: Duration
+    /// `--base-path`: served under this prefix (`/cache`), or at the root when empty.
+    public var basePath: String
+    /// `--listen unix:PATH`: a Unix socket instead of `host` and `port`.
+    public var unixSocketPath: String?
 
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
@@ -48,7 +52,9 @@ public struct ServerConfiguration: Sendable {
         blobBackend: BlobBackend = .dataDirectory,
         entryBackend: EntryBackend = .dataDirectory,
         logFormat: LogFormat = .text,
-        shutdownGrace: Duration = .seconds(30)
+        shutdownGrace: Duration = .seconds(30),
+        basePath: String = "",
+        unixSocketPath: String? = nil
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -68,10 +74,14 @@ public struct ServerConfiguration: Sendable {
         self.entryBackend = entryBackend
         self.logFormat = logFormat
         self.shutdownGrace = shutdownGrace
+        self.basePath = basePath
+        self.unixSocketPath = unixSocketPath
     }
 
     /// Whether only this host can connect: a loopback address, not a wildcard.
     var listensOnLoopbackOnly: Bool {
+        // Only this host reaches a Unix socket.
+        if unixSocketPath != nil { return true }
         let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         return host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }

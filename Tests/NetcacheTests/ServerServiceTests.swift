@@ -104,6 +104,41 @@ final class ServerServiceTests: XCTestCase {
         XCTAssertEqual(invalid.status, 64)
         XCTAssertTrue(invalid.stderr.contains("--log-level"), invalid.stderr)
     }
+
+    func testABasePathServesUnderItsPrefixOnly() throws {
+        let server = try ServerProcess(arguments: ["--base-path", "/cache/"], dataDirectory: directory)
+        XCTAssertTrue(server.url.hasSuffix("/cache"), server.url)
+        let sha = try TestHTTP.request("POST", server.shacacheURL, body: [1, 2, 3]).text
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + sha).body, [1, 2, 3])
+        let body = Array(#"["{\"sha512\": \"\#(sha)\"}", ""]"#.utf8)
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:x=1", body: body).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/pypi:x=1").body, Array("[".utf8) + body + Array("]".utf8))
+        XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health").status, 200)
+        let root = server.url.replacingOccurrences(of: "/cache", with: "")
+        XCTAssertEqual(try TestHTTP.request("GET", root + "/shacache/" + sha).status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", root + "/cachex/shacache/" + sha).status, 404)
+    }
+
+    func testAUnixSocketServesThisHostAndIsNotTakenFromALiveServer() throws {
+        let socket = directory.appendingPathComponent("netcache.sock").path
+        let first = try ServerProcess(arguments: ["--listen", "unix:" + socket], dataDirectory: try TemporaryDirectory.make())
+        XCTAssertEqual(first.url, "unix:" + socket)
+        let curl = URL(fileURLWithPath: "/usr/bin/curl")
+        let sha = try NetcacheTests.run(curl, ["-s", "--unix-socket", socket, "--data-binary", "blob", "http://localhost/shacache"]).output
+        XCTAssertEqual(sha.count, 128, sha)
+        XCTAssertEqual(try NetcacheTests.run(curl, ["-s", "--unix-socket", socket, "http://localhost/shacache/" + sha]).output, "blob")
+
+        let second = try netcache("serve", "--listen", "unix:" + socket, "--data", directory.appendingPathComponent("other").path)
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("--listen unix:\(socket): another server listens on it"), second.stderr)
+        XCTAssertEqual(try NetcacheTests.run(curl, ["-s", "--unix-socket", socket, "http://localhost/shacache/" + sha]).output, "blob", "the first server lost its socket")
+
+        // Left behind by kill -9: taken over by the next server.
+        first.kill()
+        let next = try ServerProcess(arguments: ["--listen", "unix:" + socket], dataDirectory: try TemporaryDirectory.make())
+        XCTAssertEqual(try NetcacheTests.run(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "http://localhost/health"]).output, "200")
+        next.stop()
+    }
 }
 
 /// A datagram socket standing in for systemd's notify socket.

@@ -10,7 +10,7 @@ struct HealthController {
 
     let backends: StorageBackends
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.get("/health", use: health)
     }
 

@@ -14,7 +14,7 @@ struct ShacacheController {
     /// Set with `--upstream-push`: uploads are forwarded upstream.
     let push: UpstreamPush?
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.post("/shacache", use: upload)
         router.get("/shacache/:sha512", use: download)
         router.head("/shacache/:sha512", use: download)

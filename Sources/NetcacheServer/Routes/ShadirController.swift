@@ -20,14 +20,16 @@ struct ShadirController {
     let mirror: DirectoryMirror?
     /// Set with `--upstream-push`: new entries are forwarded upstream.
     let push: UpstreamPush?
+    /// What comes before a key in the path: `/shadir/`, after `--base-path`.
+    let prefix: String
 
-    func register(on router: Router<Context>) {
+    func register(on router: some RouterMethods<Context>) {
         router.put("/shadir/**", use: index)
         router.get("/shadir/**", use: list)
     }
 
     @Sendable func index(_ request: Request, context: Context) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try key(of: request)
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxEntrySize)
@@ -50,7 +52,7 @@ struct ShadirController {
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
-        let key = try Self.key(of: request)
+        let key = try key(of: request)
         let listing = if let mirror { try await mirrored(key, from: mirror) } else { try await store.listing(for: key) }
         guard let listing else { throw HTTPError(.notFound) }
         var headers = HTTPFields()
@@ -80,9 +82,9 @@ struct ShadirController {
         return bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
     }
 
-    private static func key(of request: Request) throws -> String {
+    private func key(of request: Request) throws -> String {
         let path = request.uri.path
-        let raw = String(path.dropFirst("/shadir/".count))
+        let raw = String(path.dropFirst(prefix.count))
         // Upstream sends keys raw: decoding only what is escaped spares most GETs Foundation.
         guard !raw.isEmpty, let key = raw.contains("%") ? raw.removingPercentEncoding : raw, !key.isEmpty else {
             throw HTTPError(.badRequest, message: "missing shadir key")

@@ -34,8 +34,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Directory holding blobs and the shadir database.", valueName: "dir"))
     var data = "netcache-data"
 
-    @Option(help: ArgumentHelp("Address to listen on; port 0 picks a free port.", valueName: "host:port"))
-    var listen = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("Address to listen on: HOST:PORT (port 0 picks a free port), or unix:PATH for a Unix socket, which only this host reaches.", valueName: "host:port|unix:path"))
+    var listen = ListenAddress(argument: "127.0.0.1:8080")!
+
+    @Option(help: ArgumentHelp("Serve under this URL prefix (/cache: /cache/shacache, /cache/shadir, /cache/health), for a reverse proxy that forwards it unchanged.", valueName: "/prefix"))
+    var basePath: String?
 
     @Option(help: ArgumentHelp("Largest accepted upload, in bytes or with a K, M, G or T suffix; larger ones get 413.", valueName: "size"))
     var maxUploadSize = ByteSize(argument: "16G")!
@@ -129,6 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
         if (upstreamCert == nil) != (upstreamKey == nil) { throw ValidationError("--upstream-cert and --upstream-key go together") }
         if (cacheSize != nil || upstreamPush) && upstreamCache == nil { throw ValidationError("--cache-size and --upstream-push are for a mirror: give --upstream-cache and --upstream-dir") }
         if upstreamConnectTimeout < 1 { throw ValidationError("--upstream-connect-timeout takes a number of seconds, 1 or more") }
+        if let basePath, !basePath.hasPrefix("/") || basePath == "/" || basePath.contains("//") {
+            throw ValidationError("--base-path takes a path such as /cache")
+        }
         if shutdownGrace < 0 { throw ValidationError("--shutdown-grace takes a number of seconds, 0 or more") }
     }
 
@@ -147,7 +153,11 @@ struct ServeCommand: AsyncParsableCommand {
             try await Self.fromFile(config).run()
             return
         }
-        let (host, port) = try Self.parseListen(listen)
+        var (host, port, socket) = ("127.0.0.1", 0, String?.none)
+        switch listen.kind {
+        case .tcp(let listenHost, let listenPort): (host, port) = (listenHost, listenPort)
+        case .unix(let path): socket = path
+        }
         let configuration = ServerConfiguration(
             dataDirectory: URL(fileURLWithPath: data),
             host: host,
@@ -166,7 +176,9 @@ struct ServeCommand: AsyncParsableCommand {
             blobBackend: try store.map { .s3(try s3.settings(for: $0)) } ?? .dataDirectory,
             entryBackend: directory.map { .postgresql($0) } ?? .dataDirectory,
             logFormat: logFormat,
-            shutdownGrace: .seconds(shutdownGrace))
+            shutdownGrace: .seconds(shutdownGrace),
+            basePath: basePath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "",
+            unixSocketPath: socket)
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
@@ -195,15 +207,5 @@ struct ServeCommand: AsyncParsableCommand {
         }
         command.config = nil
         return command
-    }
-
-    static func parseListen(_ text: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080")
-        }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:8080") }
-        return (host, port)
     }
 }
