@@ -25,6 +25,8 @@ public struct Publisher {
     public private(set) var excluded: [(path: String, reason: String)] = []
     /// Files published without their setuid or setgid bit, set by `publish`.
     public private(set) var privilegeBitsDropped: [String] = []
+    /// Told of the files and bytes packed so far, for a progress display.
+    public var onPacked: ((_ files: Int, _ bytes: Int) -> Void)?
 
     public init(settings: BinaryCacheSettings) {
         self.settings = settings
@@ -67,7 +69,8 @@ public struct Publisher {
         let scan = ABIScan(releasePath: release)
         let relocation = RelocationScan(softwareRoot: root)
         let packer = TreePacker(
-            source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns, observers: [scan, relocation])
+            source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns,
+            observers: [scan, relocation] + (onPacked.map { [PackCounter(report: $0)] } ?? []))
         let report: PackReport
         do {
             report = try packer.pack { bytes in

@@ -28,6 +28,12 @@ static inline CURLcode netcache_curl_setopt_callback(CURL *handle, CURLoption op
     return curl_easy_setopt(handle, option, value);
 }
 
+typedef int (*netcache_curl_progress_callback)(void *context, curl_off_t downloadTotal, curl_off_t downloaded, curl_off_t uploadTotal, curl_off_t uploaded);
+
+static inline CURLcode netcache_curl_setopt_progress(CURL *handle, netcache_curl_progress_callback value) {
+    return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, value);
+}
+
 static inline CURLcode netcache_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

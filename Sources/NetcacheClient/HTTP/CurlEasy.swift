@@ -28,7 +28,7 @@ final class CurlEasy {
     /// throw: the caller decides which statuses are errors.
     func perform(_ request: HTTPRequest, onBody: (_ head: HTTPResponseHead, _ chunk: UnsafeRawBufferPointer) -> Bool) throws(HTTPClientError) -> HTTPResponseHead {
         let outcome = withoutActuallyEscaping(onBody) { onBody in
-            run(request, state: TransferState(onBody: onBody, body: request.body))
+            run(request, state: TransferState(onBody: onBody, body: request.body, label: "\(request.method) \(request.url)"))
         }
         switch outcome {
         case .success(let head): return head
@@ -77,6 +77,11 @@ final class CurlEasy {
         netcache_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         netcache_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, curlHeader)
         netcache_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        if TransferProgress.reporter != nil {
+            netcache_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            netcache_curl_setopt_progress(handle, curlProgress)
+            netcache_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
+        }
         // Deployed servers still use 1024-bit keys; the Python client lowers the level too.
         netcache_curl_setopt_string(handle, CURLOPT_SSL_CIPHER_LIST, "DEFAULT:@SECLEVEL=1")
         if let caFile = request.tls.caFile { netcache_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
@@ -109,12 +114,15 @@ private final class TransferState {
     let onBody: (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool
     var head = HTTPResponseHead()
     var stoppedByCaller = false
+    /// What the progress display calls the transfer.
+    let label: String
     private var body: HTTPRequest.Body?
     private var bytesOffset = 0
 
-    init(onBody: @escaping (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool, body: HTTPRequest.Body?) {
+    init(onBody: @escaping (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool, body: HTTPRequest.Body?, label: String) {
         self.onBody = onBody
         self.body = body
+        self.label = label
     }
 
     func header(_ line: String) {
@@ -161,6 +169,17 @@ private let curlWrite: netcache_curl_data_callback = { buffer, size, count, cont
         return 0
     }
     return total
+}
+
+private let curlProgress: netcache_curl_progress_callback = { context, downloadTotal, downloaded, uploadTotal, uploaded in
+    let state = state(context)
+    // An upload reports its body; a download, what arrived of the answer.
+    if uploadTotal > 0 {
+        TransferProgress.reporter?(state.label, Int(uploaded), Int(uploadTotal))
+    } else if downloaded > 0 {
+        TransferProgress.reporter?(state.label, Int(downloaded), downloadTotal > 0 ? Int(downloadTotal) : nil)
+    }
+    return 0
 }
 
 private let curlHeader: netcache_curl_data_callback = { buffer, size, count, context in

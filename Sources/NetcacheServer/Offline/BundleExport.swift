@@ -12,8 +12,11 @@ public enum BundleExport {
     }
 
     /// Writes the entries of `keys` (every key when `nil`) and every blob they name that is
-    /// stored; an absent blob is said through `warn`.
-    public static func write(dataDirectory: URL, keys: [String]?, to path: String, warn: (String) -> Void) async throws -> Summary {
+    /// stored; an absent blob is said through `warn`, each blob written through `progress`
+    /// (blobs and bytes so far).
+    public static func write(
+        dataDirectory: URL, keys: [String]?, to path: String, warn: (String) -> Void, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }
+    ) async throws -> Summary {
         guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("shadir.sqlite").path) else {
             throw BundleError("\(dataDirectory.path) is not a netcache data directory (no shadir.sqlite)")
         }
@@ -41,8 +44,13 @@ public enum BundleExport {
         let output = try OutputFile(path: path)
         try writeArchive(to: output.fileDescriptor, path: path) { archive in
             try add(Array(Bundle.markerContent.utf8), as: Bundle.marker, to: archive, path: path)
-            for sha512 in blobs {
-                try addFile(FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory), as: Bundle.blobPrefix + sha512, to: archive, path: path)
+            var bytes = 0
+            for (index, sha512) in blobs.enumerated() {
+                let file = FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)
+                try addFile(file, as: Bundle.blobPrefix + sha512, to: archive, path: path)
+                var status = stat()
+                if stat(file, &status) == 0 { bytes += Int(status.st_size) }
+                progress(index + 1, bytes)
             }
             try add(Array(lines.map { $0 + "\n" }.joined().utf8), as: Bundle.entries, to: archive, path: path)
         }

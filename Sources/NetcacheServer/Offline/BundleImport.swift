@@ -16,7 +16,8 @@ public enum BundleImport {
     /// Entries files larger than this are not a bundle's.
     private static let entriesLimit = 256 << 20
 
-    public static func read(_ path: String, into dataDirectory: URL) async throws -> Summary {
+    /// `progress` is told of the blobs stored so far and the bundle's bytes read.
+    public static func read(_ path: String, into dataDirectory: URL, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }) async throws -> Summary {
         let directory = try LocalDataDirectory(dataDirectory)
 
         guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
@@ -50,6 +51,7 @@ public enum BundleImport {
                     throw BundleError("\(path): \(name): \(mismatch); nothing of the bundle's entries was filed")
                 }
                 blobCount += 1
+                progress(blobCount, Int(archive_filter_bytes(archive, -1)))
             } else {
                 throw BundleError("\(path): unexpected member \(name)")
             }

@@ -22,6 +22,8 @@ struct DownloadCommand: ParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(name: [.customShort("u"), .customLong("url")], help: ArgumentHelp("URL of the data; the key is file-urlmd5:<md5(URL)>.", valueName: "url"))
     var url: String?
 
@@ -53,6 +55,8 @@ struct DownloadCommand: ParsableCommand {
             return
         }
         let sha512 = first["sha512"]!.stringValue!
+        let display = progress.display()
+        defer { display?.finish() }
         if let output {
             let file = try OutputFile(path: output)
             try cache.shacache.download(sha512) { try file.write($0) }

@@ -23,9 +23,15 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("The bundle to write.", valueName: "bundle.tar"))
     var output: String
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() async throws {
+        let display = progress.display()
+        defer { display?.finish() }
         let summary = try await BundleExport.write(
-            dataDirectory: URL(fileURLWithPath: data), keys: keys.isEmpty ? nil : keys, to: output, warn: printWarning)
+            dataDirectory: URL(fileURLWithPath: data), keys: keys.isEmpty ? nil : keys, to: output, warn: printWarning,
+            progress: { blobs, bytes in display?.count("exported", files: blobs, bytes: bytes) })
+        display?.finish()
         printFlushed("\(summary.entries) entries, \(summary.blobs) blobs")
     }
 }

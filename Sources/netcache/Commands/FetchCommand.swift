@@ -25,6 +25,8 @@ struct FetchCommand: ParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Argument(help: ArgumentHelp("URL of the file.", valueName: "url"))
     var url: String?
 
@@ -55,6 +57,8 @@ struct FetchCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        let display = progress.display()
+        defer { display?.finish() }
         var summary = JSONSummary()
         let downloads = DownloadCache(cache: try client.networkCache())
         let path: String
@@ -70,6 +74,7 @@ struct FetchCommand: ParsableCommand {
             path = try output ?? Self.defaultName(of: url)
             source = try downloads.fetch(url: url, to: path, expected: md5 ?? sha512, useCache: !noCache, warn: printWarning)
         }
+        display?.finish()
         guard json else {
             printFlushed("\(path): \(source.summary)")
             return

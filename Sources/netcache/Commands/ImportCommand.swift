@@ -19,8 +19,14 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The data directory to load it into.", valueName: "dir"))
     var data = "netcache-data"
 
+    @OptionGroup var progress: ProgressOptions
+
     func run() async throws {
-        let summary = try await BundleImport.read(bundle, into: URL(fileURLWithPath: data))
+        let display = progress.display()
+        defer { display?.finish() }
+        let summary = try await BundleImport.read(
+            bundle, into: URL(fileURLWithPath: data), progress: { blobs, bytes in display?.count("imported", files: blobs, bytes: bytes) })
+        display?.finish()
         printFlushed("\(summary.blobs) blobs, \(summary.entries) entries (\(summary.newEntries) new)")
     }
 }

@@ -43,6 +43,8 @@ struct InstallCommand: ParsableCommand {
 
     @OptionGroup var options: BinaryCacheOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: ArgumentHelp("URL of the software release.", valueName: "url"))
     var softwareURL: String
 
@@ -56,11 +58,14 @@ struct InstallCommand: ParsableCommand {
         Interruption.watch()
         var summary = JSONSummary()
         summary.add("software_url", softwareURL)
+        let display = progress.display()
+        defer { display?.finish() }
         let settings = try options.settings()
         var installer = Installer(settings: settings)
         installer.buildOnError = onError == .build
         do {
             let installed = try installer.install(softwareURL: softwareURL)
+            display?.finish()
             for warning in installed.warnings { printWarning(warning) }
             if json {
                 summary.add("installed", .bool(true))

@@ -23,6 +23,8 @@ struct MirrorPullCommand: AsyncParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: ArgumentHelp("A software release whose binary-cache entries to pull (repeatable).", valueName: "url"))
     var softwareURL: [String] = []
 
@@ -52,12 +54,16 @@ struct MirrorPullCommand: AsyncParsableCommand {
         }
         for key in try keys + fileKeys() { jobs.append((downloads, key, false)) }
         var failures = 0
+        let display = progress.display()
+        defer { display?.finish() }
         for job in jobs {
             do {
                 let (entries, blobs) = try await pull(job.key, from: job.cache, binary: job.binary, into: target)
+                display?.clear()
                 printFlushed("\(job.key): \(entries) entries, \(blobs) blobs")
             } catch {
                 failures += 1
+                display?.clear()
                 printWarning("\(job.key): \(error)")
             }
         }

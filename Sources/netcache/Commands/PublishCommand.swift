@@ -22,6 +22,8 @@ struct PublishCommand: ParsableCommand {
 
     @OptionGroup var options: BinaryCacheOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(help: ArgumentHelp("URL of the software release.", valueName: "url"))
     var softwareURL: String
 
@@ -41,7 +43,11 @@ struct PublishCommand: ParsableCommand {
         settings.excludePatterns += exclude
         if noLegacy { settings.legacy = false }
         var publisher = Publisher(settings: settings)
+        let display = progress.display()
+        defer { display?.finish() }
+        publisher.onPacked = display.map { display in { files, bytes in display.count("packed", files: files, bytes: bytes) } }
         let outcome = try publisher.publish(softwareURL: softwareURL)
+        display?.finish()
         if json {
             summarise(outcome, publisher, into: &summary)
             summary.print()

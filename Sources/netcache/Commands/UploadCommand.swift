@@ -20,6 +20,8 @@ struct UploadCommand: ParsableCommand {
 
     @OptionGroup var client: ClientOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Upload the contents of this file, overriding --url.", valueName: "file"))
     var file: String?
 
@@ -41,6 +43,8 @@ struct UploadCommand: ParsableCommand {
     }
 
     func run() throws {
+        let display = progress.display()
+        defer { display?.finish() }
         let cache = try client.networkCache()
         let index = try entryToFile()
         let key = index?.key
@@ -61,6 +65,7 @@ struct UploadCommand: ParsableCommand {
             try URLFetcher.fetch(url!, to: fetched.path)
             sha512 = try cache.upload(file: fetched.path, key: key, metadata: metadata)
         }
+        display?.finish()
         printFlushed("sha512: \(sha512)")
         if let key { printFlushed("key: \(key)") }
     }
