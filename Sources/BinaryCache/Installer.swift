@@ -15,6 +15,9 @@ public struct Installer {
     /// Whether an error installing a URL that is not forced means "build it" too, as in
     /// slapgrid, which builds whatever went wrong with the cache.
     public var buildOnError = false
+    /// Told of each decision (`install --verbose`): every entry found and why it is or is not
+    /// taken, each one tried, the one installed.
+    public var explain: (String) -> Void = { _ in }
 
     /// Why there is nothing to install: the caller builds the release instead (exit 3).
     public struct BuildIt: Error, CustomStringConvertible {
@@ -68,6 +71,11 @@ public struct Installer {
         } catch let error as HTTPClientError {
             throw BuildIt(description: "binary cache unreachable: \(error)")
         }
+        explain("\(candidates.count) entr\(candidates.count == 1 ? "y" : "ies") for \(softwareURL) (\(md5)) in \(network.downloadBinaryDirURL ?? "")")
+        for candidate in candidates {
+            let name = "\(candidate.key) \(candidate.entry.format.rawValue) \(candidate.entry.sha512.prefix(12))"
+            explain("\(name): " + (candidate.refusal.map { "not taken: " + $0 } ?? "installable"))
+        }
         let installable = candidates.filter(\.installable)
         guard !installable.isEmpty else {
             let reasons = candidates.map { "\($0.entry.format.rawValue) entry \($0.entry.sha512.prefix(12)): \($0.refusal ?? "")" }
@@ -94,12 +102,14 @@ public struct Installer {
         for (index, candidate) in installable.enumerated() {
             let name = "\(candidate.entry.format.rawValue) entry \(candidate.entry.sha512.prefix(12))"
             let failure: any Error
+            explain("trying \(candidate.key) \(name)")
             do {
                 try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
                 if let warning = try expand(candidate.entry, from: shacache, top: md5, root: root, target: target) {
                     warnings.append(warning)
                 }
                 if case .compatible(let warning?) = candidate.compatibility { warnings.append(warning) }
+                explain("installed \(candidate.key) \(name) into \(target)")
                 return Installed(key: candidate.key, entry: candidate.entry, path: target, warnings: warnings)
             } catch let error as HTTPClientError where error.kind != .invalidResponse {
                 unavailable.append("\(name): \(error)")
@@ -111,6 +121,7 @@ public struct Installer {
                 corrupt = corrupt ?? error
                 failure = error
             }
+            explain("\(name) not installed: \(failure)")
             warnings.append("\(name): \(failure)" + (index < installable.count - 1 ? "; trying the next entry" : ""))
         }
         if let corrupt { throw corrupt }

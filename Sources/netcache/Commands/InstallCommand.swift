@@ -51,6 +51,9 @@ struct InstallCommand: ParsableCommand {
     @Option(help: ArgumentHelp("What an error means for a URL that is not forced: fail (exit 1) or build (exit 3).", valueName: "fail|build"))
     var onError = OnError.fail
 
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Say on stderr every entry found and why it is or is not taken, each one tried, and the one installed.")
+    var verbose = false
+
     @Flag(help: "Print one JSON document at the end instead: installed or not (and why), the path, key, format, size and sha512, warnings, and the seconds taken.")
     var json = false
 
@@ -63,6 +66,12 @@ struct InstallCommand: ParsableCommand {
         let settings = try options.settings()
         var installer = Installer(settings: settings)
         installer.buildOnError = onError == .build
+        if verbose {
+            installer.explain = { line in
+                display?.clear()
+                FileHandle.standardError.write(Data("netcache: \(line)\n".utf8))
+            }
+        }
         do {
             let installed = try installer.install(softwareURL: softwareURL)
             display?.finish()
