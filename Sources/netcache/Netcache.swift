@@ -14,7 +14,7 @@ struct Netcache: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, UploadCommand.self, DownloadCommand.self, KeygenCommand.self,
             FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self, FetchCommand.self,
-            ExportCommand.self, ImportCommand.self, MirrorCommand.self, MigrateCommand.self,
+            ExportCommand.self, ImportCommand.self, MirrorCommand.self, MigrateCommand.self, AdminCommand.self,
         ]
     )
 

@@ -15,25 +15,19 @@ public struct Migration {
         public var entriesPresent = 0
     }
 
-    let source: MigrationEnd
-    let destination: MigrationEnd
+    let source: StorageLocation
+    let destination: StorageLocation
     let logger: Logger
 
-    public init(from source: MigrationEnd, to destination: MigrationEnd, logger: Logger) {
+    public init(from source: StorageLocation, to destination: StorageLocation, logger: Logger) {
         self.source = source
         self.destination = destination
         self.logger = logger
     }
 
     public func run(warn: @escaping (String) -> Void) async throws -> Summary {
-        let (from, _, fromScratch) = try source.open(asSource: true, side: "from", logger: logger)
-        defer { fromScratch.map { try? FileManager.default.removeItem(at: $0) } }
-        let (to, lock, toScratch) = try destination.open(asSource: false, side: "to", logger: logger)
-        defer { toScratch.map { try? FileManager.default.removeItem(at: $0) } }
-        // Held until the copy is done: no server may start on the destination meanwhile.
-        defer { withExtendedLifetime(lock) {} }
-        return try await from.run {
-            try await to.run {
+        try await source.withBackends(readOnly: true, option: "--from", logger: logger) { from in
+            try await destination.withBackends(readOnly: false, option: "--to", logger: logger) { to in
                 var summary = Summary()
                 // Blobs first: an entry copied is never one whose blob is not there yet.
                 try await copyBlobs(from: from.blobs, to: to.blobs, into: &summary, warn: warn)

@@ -18,6 +18,10 @@ public protocol EntryDirectory: Sendable {
     /// Every key, in the order of its first entry.
     func keys() async throws -> [String]
 
+    /// Removes these exact bodies from `key` (`netcache admin`), the others keeping their
+    /// order; how many were there.
+    func remove(key: String, bodies: [String]) async throws -> Int
+
     /// Throws when the directory cannot be read or written now, saying why (`GET /health`).
     func checkHealth() async throws
 }

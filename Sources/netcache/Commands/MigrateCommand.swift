@@ -61,7 +61,7 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     /// One side; a data directory given with --*-store or --*-directory serves that kind.
-    private func end(_ directory: String?, _ store: BlobStoreArgument?, _ entries: EntryDirectoryArgument?, side: String) throws -> MigrationEnd {
+    private func end(_ directory: String?, _ store: BlobStoreArgument?, _ entries: EntryDirectoryArgument?, side: String) throws -> StorageLocation {
         var dataDirectory = directory.map { URL(fileURLWithPath: $0) }
         func use(_ path: String) throws {
             let url = URL(fileURLWithPath: path)
@@ -85,6 +85,6 @@ struct MigrateCommand: AsyncParsableCommand {
         if dataDirectory == nil && (blobs == nil || directoryBackend == nil) {
             throw ValidationError("say where to copy \(side == "from" ? "from" : "to"): --\(side) DIR, or both --\(side)-store and --\(side)-directory")
         }
-        return MigrationEnd(dataDirectory: dataDirectory, blobs: blobs, entries: directoryBackend)
+        return StorageLocation(dataDirectory: dataDirectory, blobs: blobs, entries: directoryBackend)
     }
 }

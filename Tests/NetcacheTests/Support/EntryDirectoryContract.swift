@@ -47,5 +47,17 @@ enum EntryDirectoryContract {
         try await directory.add(key: "later", body: first)
         let keys = try await directory.keys()
         XCTAssertEqual(keys, [key, "long", "race", "later"])
+
+        // Removing one entry keeps the others, in their order; an absent one removes nothing.
+        let removed = try await directory.remove(key: key, bodies: [second, "[\"not there\", \"\"]"])
+        XCTAssertEqual(removed, 1)
+        let remaining = try await directory.bodies(for: key)
+        XCTAssertEqual(remaining, [first, secondSpelledOtherwise])
+        let relisted = try await directory.listing(for: key)
+        XCTAssertEqual(relisted.map { String(buffer: $0) }, ShadirListing.render(bodies: [first, secondSpelledOtherwise]))
+        let readded = try await directory.add(key: key, body: second)
+        XCTAssertTrue(readded, "a removed entry can be filed again, last")
+        let again = try await directory.bodies(for: key)
+        XCTAssertEqual(again, [first, secondSpelledOtherwise, second])
     }
 }

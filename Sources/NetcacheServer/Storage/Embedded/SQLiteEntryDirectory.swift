@@ -54,6 +54,19 @@ public struct SQLiteEntryDirectory: EntryDirectory {
         }
     }
 
+    public func remove(key: String, bodies: [String]) async throws -> Int {
+        let removed = try await database.write { db in
+            var removed = 0
+            for body in bodies {
+                try db.execute(sql: "DELETE FROM entry WHERE key = ? AND body = ?", arguments: [key, body])
+                removed += db.changesCount
+            }
+            return removed
+        }
+        cache.invalidate(key)
+        return removed
+    }
+
     public func checkHealth() async throws {
         _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

@@ -91,6 +91,17 @@ public struct PostgresEntryDirectory: EntryDirectory {
         return bodies
     }
 
+    public func remove(key: String, bodies: [String]) async throws -> Int {
+        var removed = 0
+        for body in bodies {
+            let digest = ByteBuffer(bytes: SHA256.hash(data: Array(body.utf8)))
+            for try await _ in try await client.query("DELETE FROM shadir_entry WHERE key = \(key) AND digest = \(digest) RETURNING id", logger: logger) {
+                removed += 1
+            }
+        }
+        return removed
+    }
+
     public func checkHealth() async throws {
         for try await _ in try await client.query("SELECT 1 FROM shadir_entry LIMIT 1", logger: logger) {}
     }

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 
-/// One side of `netcache migrate`: a data directory, or remote backends, or a data directory
-/// for one kind (blobs or entries) and a remote backend for the other.
-public struct MigrationEnd: Sendable {
+/// Where a command finds a cache's storage without a server (`migrate`, `admin`): a data
+/// directory, remote backends, or a data directory for one kind (blobs or entries) and a
+/// remote backend for the other.
+public struct StorageLocation: Sendable {
     public var dataDirectory: URL?
     public var blobs: BlobBackend?
     public var entries: EntryBackend?
@@ -20,26 +21,28 @@ public struct MigrationEnd: Sendable {
         return true
     }
 
-    /// The backends of this end. A source's data directory is only read, without its lock,
-    /// so that a migration may run beside the server that owns it; a destination's is locked.
-    func open(asSource: Bool, side: String, logger: Logger) throws -> (StorageBackends, DataDirectoryLock?, URL?) {
+    /// The backends, with the data directory's lock and the scratch directory to remove
+    /// when done. `readOnly` leaves the data directory unlocked, so that a copy may run
+    /// beside the server that owns it; otherwise its lock is held, and no server may run on
+    /// it meanwhile. `option` names the data directory's option, for messages.
+    func open(readOnly: Bool, option: String, logger: Logger) throws -> (StorageBackends, DataDirectoryLock?, URL?) {
         if usesDataDirectory && dataDirectory == nil {
-            throw ServerConfigurationError("the \(side) needs a data directory (--\(side)) for what no --\(side)-store or --\(side)-directory names")
+            throw ServerConfigurationError("a data directory (\(option)) is needed for what no store or directory URL names")
         }
         var lock: DataDirectoryLock?
         var scratch: URL?
         let staging: Staging
-        if let dataDirectory, usesDataDirectory, !asSource {
+        if let dataDirectory, usesDataDirectory, !readOnly {
             try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
             lock = try DataDirectoryLock(dataDirectory: dataDirectory)
             staging = try Staging(dataDirectory: dataDirectory, minimumFreeSpace: nil)
         } else {
             // Only copies pass through it: a private directory, removed at the end.
-            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-migrate-\(UUID().uuidString)")
+            let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("netcache-\(UUID().uuidString)")
             staging = try Staging(dataDirectory: temporary, minimumFreeSpace: 0)
             scratch = temporary
         }
-        if asSource, let dataDirectory, usesDataDirectory {
+        if readOnly, let dataDirectory, usesDataDirectory {
             let database = dataDirectory.appendingPathComponent("shadir.sqlite").path
             if entries == nil && !FileManager.default.fileExists(atPath: database) {
                 throw ServerConfigurationError("\(dataDirectory.path) is not a netcache data directory (no shadir.sqlite)")
@@ -48,5 +51,15 @@ public struct MigrationEnd: Sendable {
         let backends = try StorageBackends(
             blobs: blobs ?? .dataDirectory, entries: entries ?? .dataDirectory, dataDirectory: dataDirectory ?? scratch!, staging: staging, logger: logger)
         return (backends, lock, scratch)
+    }
+
+    /// Runs `body` on the opened backends, then lets go of the lock and the scratch directory.
+    func withBackends<T>(readOnly: Bool, option: String, logger: Logger, _ body: (StorageBackends) async throws -> T) async throws -> T {
+        let (backends, lock, scratch) = try open(readOnly: readOnly, option: option, logger: logger)
+        defer {
+            withExtendedLifetime(lock) {}
+            scratch.map { try? FileManager.default.removeItem(at: $0) }
+        }
+        return try await backends.run { try await body(backends) }
     }
 }

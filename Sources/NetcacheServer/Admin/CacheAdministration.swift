@@ -1,0 +1,94 @@
+import NetcacheProtocol
+
+/// What `netcache admin` does on a cache's backends: list keys, remove an entry, remove a
+/// blob nothing names any more, and report usage. Works on the storage directly, so a data
+/// directory must not be in use by a server (its lock is held meanwhile).
+public struct CacheAdministration {
+    let backends: StorageBackends
+
+    public struct KeySummary: Sendable {
+        public let key: String
+        public let entries: Int
+        /// The bytes of the stored blobs its entries name, each counted once.
+        public let bytes: Int
+    }
+
+    public struct Usage: Sendable {
+        public var blobs = 0
+        public var bytes = 0
+        /// Entries by the part of their key before `:` (`file-urlmd5`, `pypi`,
+        /// `slapos-binary-cache`, ...); a key with none counts as `other` (SlapOS's legacy
+        /// binary-cache keys, an md5 alone).
+        public var entriesByKind: [(kind: String, entries: Int)] = []
+        /// The binary-cache keys naming the most bytes, largest first.
+        public var largestReleases: [KeySummary] = []
+    }
+
+    /// The keys starting with `prefix`, in the order of their first entry.
+    public func keys(prefix: String = "") async throws -> [KeySummary] {
+        var summaries: [KeySummary] = []
+        for key in try await backends.entries.keys() where key.hasPrefix(prefix) {
+            summaries.append(try await summary(of: key))
+        }
+        return summaries
+    }
+
+    /// Removes the entries of `key` that name the blob `sha512`; how many. The blob stays:
+    /// other keys may name it.
+    public func removeEntries(key: String, naming sha512: String) async throws -> Int {
+        let bodies = try await backends.entries.bodies(for: key).filter { Self.blob(namedBy: $0) == sha512 }
+        return bodies.isEmpty ? 0 : try await backends.entries.remove(key: key, bodies: bodies)
+    }
+
+    /// Removes a stored blob that no entry names; refuses, naming the keys, while one does.
+    public func removeBlob(_ sha512: String) async throws {
+        guard try await backends.blobs.size(of: sha512) != nil else { throw AdministrationError("blob \(sha512) is not stored") }
+        var naming: [String] = []
+        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blob(namedBy: $0) == sha512 }) {
+            naming.append(key)
+        }
+        guard naming.isEmpty else {
+            throw AdministrationError("blob \(sha512.prefix(16))… is named by entries under \(naming.joined(separator: ", ")): remove those first (admin remove-entry)")
+        }
+        try await backends.blobs.remove(sha512)
+    }
+
+    public func usage(largest: Int = 10) async throws -> Usage {
+        var usage = Usage()
+        var addresses: [String] = []
+        try await backends.blobs.forEachAddress { addresses.append($0) }
+        for sha512 in addresses {
+            guard let size = try await backends.blobs.size(of: sha512) else { continue }
+            usage.blobs += 1
+            usage.bytes += size
+        }
+        var kinds: [String: Int] = [:]
+        var order: [String] = []
+        var releases: [KeySummary] = []
+        for key in try await backends.entries.keys() {
+            let kind = key.firstIndex(of: ":").map { String(key[..<$0]) } ?? "other"
+            if kinds[kind] == nil { order.append(kind) }
+            let summary = try await summary(of: key)
+            kinds[kind, default: 0] += summary.entries
+            if kind == "netcache" || (kind == "other" && key.count == 32) { releases.append(summary) }
+        }
+        usage.entriesByKind = order.map { ($0, kinds[$0]!) }
+        usage.largestReleases = Array(releases.sorted { $0.bytes > $1.bytes }.prefix(largest))
+        return usage
+    }
+
+    private func summary(of key: String) async throws -> KeySummary {
+        let bodies = try await backends.entries.bodies(for: key)
+        var bytes = 0
+        for sha512 in Set(bodies.compactMap(Self.blob(namedBy:))) {
+            bytes += try await backends.blobs.size(of: sha512) ?? 0
+        }
+        return KeySummary(key: key, entries: bodies.count, bytes: bytes)
+    }
+
+    /// The blob an entry names: its info's `sha512`.
+    static func blob(namedBy body: String) -> String? {
+        guard let sha512 = (try? ShadirEntry(validatingBody: Array(body.utf8)))?.fields?["sha512"]?.stringValue, isSHA512Hex(sha512) else { return nil }
+        return sha512.lowercased()
+    }
+}

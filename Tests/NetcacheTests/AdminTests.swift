@@ -1,0 +1,65 @@
+import Foundation
+import NetcacheProtocol
+import XCTest
+
+/// `netcache admin` on a data directory and on the shared backends: removals leave a
+/// store a server serves consistently.
+final class AdminTests: XCTestCase {
+    private func entry(_ sha512: String, _ n: Int) -> [UInt8] {
+        Array(JSONValue.array([.string(#"{"sha512": "\#(sha512)", "n": \#(n)}"#), .string("")]).pythonJSON.utf8)
+    }
+
+    private func admin(_ arguments: [String], storage: [String]) throws -> CommandResult {
+        try NetcacheTests.run(Binaries.netcache, ["admin"] + arguments + storage, environment: Engines.s3Credentials)
+    }
+
+    func testRemovalsAndReportsOnEitherStorage() throws {
+        let dataRoot = try TemporaryDirectory.make()
+        let shared = try Engines.serverArguments(bucket: try Engines.freshBucket(), database: try Engines.freshDatabase())
+        for (name, storageArguments) in [("data directory", [String]()), ("S3 and PostgreSQL", shared)] {
+            let directory = dataRoot.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let storage = ["--data", directory.appendingPathComponent("data").path] + storageArguments
+            var server = try ServerProcess(arguments: storageArguments, dataDirectory: directory, environment: Engines.s3Credentials)
+            let kept = Array(Interop.bytes(3000, seed: 11)), dropped = Array(Interop.bytes(5000, seed: 12))
+            let (keptSHA, droppedSHA) = (Interop.sha512(Data(kept)), Interop.sha512(Data(dropped)))
+            for blob in [kept, dropped] { XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201, name) }
+            for (key, body) in [("pypi:a=1", entry(keptSHA, 1)), ("pypi:a=1", entry(droppedSHA, 2)), ("pypi:a=1", entry(keptSHA, 3)), ("netcache:0123", entry(droppedSHA, 4))] {
+                XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/" + key, body: body).status, 201, name)
+            }
+            server.stop()
+
+            let keys = try admin(["keys", "--prefix", "pypi:"], storage: storage)
+            XCTAssertEqual(keys.output, "pypi:a=1 3 8000\n", name + keys.stderr)
+            let usage = try admin(["usage", "--json"], storage: storage)
+            XCTAssertEqual(
+                usage.output,
+                #"{"blobs": 2, "bytes": 8000, "entries_by_kind": [{"kind": "pypi", "entries": 3}, {"kind": "netcache", "entries": 1}], "largest_releases": [{"key": "netcache:0123", "bytes": 5000}]}"# + "\n",
+                name + usage.stderr)
+
+            let refused = try admin(["remove-blob", droppedSHA], storage: storage)
+            XCTAssertEqual(refused.status, 1, name)
+            XCTAssertTrue(refused.stderr.contains("is named by entries under pypi:a=1, netcache:0123: remove those first"), name + refused.stderr)
+            XCTAssertEqual(try admin(["remove-entry", "pypi:a=1", droppedSHA], storage: storage).output, "1 entry removed\n", name)
+            XCTAssertEqual(try admin(["remove-entry", "netcache:0123", droppedSHA], storage: storage).output, "1 entry removed\n", name)
+            let none = try admin(["remove-entry", "netcache:0123", droppedSHA], storage: storage)
+            XCTAssertEqual(none.status, 1, name)
+            XCTAssertEqual(try admin(["remove-blob", droppedSHA], storage: storage).output, "removed \(droppedSHA)\n", name)
+
+            server = try ServerProcess(arguments: storageArguments, dataDirectory: directory, environment: Engines.s3Credentials)
+            let listing = try TestHTTP.request("GET", server.shadirURL + "/pypi:a=1")
+            XCTAssertEqual(listing.text, "[" + String(decoding: entry(keptSHA, 1), as: UTF8.self) + ", " + String(decoding: entry(keptSHA, 3), as: UTF8.self) + "]", name)
+            XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/netcache:0123").status, 404, name)
+            XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + droppedSHA).status, 404, name)
+            XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + keptSHA).body, kept, name)
+
+            // A data directory in use is refused, not changed under its server.
+            if storageArguments.isEmpty {
+                let busy = try admin(["remove-entry", "pypi:a=1", keptSHA], storage: storage)
+                XCTAssertEqual(busy.status, 1)
+                XCTAssertTrue(busy.stderr.contains("is in use by another netcache serve"), busy.stderr)
+            }
+            server.stop()
+        }
+    }
+}
