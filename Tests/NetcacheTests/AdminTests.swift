@@ -62,4 +62,49 @@ final class AdminTests: XCTestCase {
             server.stop()
         }
     }
+
+    func testTheSweepRemovesOnlyOldUnreferencedBlobsAndOnlyWithApply() throws {
+        let directory = try TemporaryDirectory.make()
+        var server = try ServerProcess(dataDirectory: directory)
+        let blobs = (0..<3).map { Array(Interop.bytes(1000 + $0, seed: UInt64(20 + $0))) }
+        let shas = blobs.map { Interop.sha512(Data($0)) }
+        for blob in blobs { XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201) }
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:kept=1", body: entry(shas[0], 1)).status, 201)
+        server.stop()
+        // Blob 0 is named; blob 1 is old and named by nothing; blob 2 is recent.
+        for sha in shas.prefix(2) {
+            let file = server.dataDirectory.appendingPathComponent("shacache/\(sha.prefix(2))/\(sha)").path
+            XCTAssertEqual(try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/touch"), ["-d", "40 days ago", file]).status, 0)
+        }
+        let storage = ["--data", server.dataDirectory.path]
+        let dry = try admin(["sweep", "--retain-unreferenced", "30"], storage: storage)
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        let lines = dry.output.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, dry.output)
+        XCTAssertTrue(lines[0].hasPrefix("would remove \(shas[1]) 1001 "), dry.output)
+        XCTAssertEqual(lines[1], "1 unreferenced blob(s), 1001 bytes, not removed (dry run: give --apply)")
+        XCTAssertEqual(server.storedBlobs().count, 3, "a dry run removed something")
+
+        let applied = try admin(["sweep", "--retain-unreferenced", "30", "--apply"], storage: storage)
+        XCTAssertTrue(applied.output.hasPrefix("removed \(shas[1]) 1001 "), applied.output)
+        server = try ServerProcess(dataDirectory: directory)
+        XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[1]).status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + shas[0]).body, blobs[0])
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + shas[2]).body, blobs[2])
+        server.stop()
+
+        // On S3 the last use is the object's last modification: a zero-day retention takes
+        // every unreferenced blob.
+        let shared = try Engines.serverArguments(bucket: try Engines.freshBucket(), database: try Engines.freshDatabase())
+        let sharedDirectory = directory.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: sharedDirectory, withIntermediateDirectories: true)
+        server = try ServerProcess(arguments: shared, dataDirectory: sharedDirectory, environment: Engines.s3Credentials)
+        for blob in blobs.prefix(2) { XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201) }
+        XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:kept=1", body: entry(shas[0], 1)).status, 201)
+        sleep(1)
+        let swept = try admin(["sweep", "--retain-unreferenced", "0", "--apply"], storage: ["--data", sharedDirectory.appendingPathComponent("admin").path] + shared)
+        XCTAssertTrue(swept.output.hasPrefix("removed \(shas[1]) 1001 "), swept.output + swept.stderr)
+        XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[1]).status, 404)
+        XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[0]).status, 200)
+    }
 }

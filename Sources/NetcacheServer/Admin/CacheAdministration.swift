@@ -1,3 +1,4 @@
+import Foundation
 import NetcacheProtocol
 
 /// What `netcache admin` does on a cache's backends: list keys, remove an entry, remove a
@@ -51,6 +52,31 @@ public struct CacheAdministration {
             throw AdministrationError("blob \(sha512.prefix(16))… is named by entries under \(naming.joined(separator: ", ")): remove those first (admin remove-entry)")
         }
         try await backends.blobs.remove(sha512)
+    }
+
+    /// A blob no entry names.
+    public struct Unreferenced: Sendable {
+        public let sha512: String
+        public let size: Int
+        public let lastUsed: Date
+    }
+
+    /// The blobs no entry names that were neither stored nor read since `cutoff`, removed
+    /// unless `dryRun`; what they were.
+    public func sweepUnreferenced(unusedSince cutoff: Date, dryRun: Bool) async throws -> [Unreferenced] {
+        var named = Set<String>()
+        for key in try await backends.entries.keys() {
+            for body in try await backends.entries.bodies(for: key) { Self.blob(namedBy: body).map { _ = named.insert($0) } }
+        }
+        var addresses: [String] = []
+        try await backends.blobs.forEachAddress { if !named.contains($0) { addresses.append($0) } }
+        var swept: [Unreferenced] = []
+        for sha512 in addresses.sorted() {
+            guard let lastUsed = try await backends.blobs.lastUsed(sha512), lastUsed < cutoff, let size = try await backends.blobs.size(of: sha512) else { continue }
+            if !dryRun { try await backends.blobs.remove(sha512) }
+            swept.append(Unreferenced(sha512: sha512, size: size, lastUsed: lastUsed))
+        }
+        return swept
     }
 
     public func usage(largest: Int = 10) async throws -> Usage {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 
 /// Where shacache keeps its blobs, addressed by SHA-512: the data directory
@@ -16,6 +17,10 @@ public protocol BlobStorage: Sendable {
     /// Hands `range` of a stored blob to `consume`, a chunk at a time, the next one only
     /// once `consume` returned: a slow reader holds a chunk, not the blob.
     func read(_ sha512: String, range: Range<Int>, to consume: (ByteBuffer) async throws -> Void) async throws
+
+    /// When a stored blob was last stored or read, as far as the store knows: a file's
+    /// modification or access time, an object's last modification (S3 keeps no reads).
+    func lastUsed(_ sha512: String) async throws -> Date?
 
     /// Removes a blob; a blob already gone is no error.
     func remove(_ sha512: String) async throws

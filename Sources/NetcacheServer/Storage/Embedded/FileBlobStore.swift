@@ -32,6 +32,12 @@ public struct FileBlobStore: BlobStorage {
         return Int(status.st_size)
     }
 
+    public func lastUsed(_ sha512: String) -> Date? {
+        var status = stat()
+        guard stat(path(for: sha512), &status) == 0 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(max(status.st_mtim.tv_sec, status.st_atim.tv_sec)))
+    }
+
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         let (destination, root) = (path(for: sha512), root)
         try await Staging.pool.runIfActive {

@@ -62,6 +62,21 @@ public struct S3BlobStore: BlobStorage {
         }
     }
 
+    public func lastUsed(_ sha512: String) async throws -> Date? {
+        let response = try await client.http.execute(client.request(.HEAD, key: key(sha512)), timeout: S3Client.shortDeadline)
+        guard response.status.code == 200, let modified = response.headers.first(name: "last-modified") else { return nil }
+        return Self.httpDate.date(from: modified)
+    }
+
+    /// `Last-Modified`'s format (RFC 9110's IMF-fixdate).
+    private static let httpDate: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter
+    }()
+
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         defer { blob.discard() }
         guard try await size(of: sha512) == nil else { return }
