@@ -19,6 +19,7 @@ public struct NetcacheServer {
     let blobMirror: BlobMirror?
     let directoryMirror: DirectoryMirror?
     let push: UpstreamPush?
+    let metrics = ServerMetrics()
     let logger: Logger
 
     /// Checks the configuration and opens the storage; throws before anything is served.
@@ -56,8 +57,8 @@ public struct NetcacheServer {
             } catch {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror.sqlite: \(error)")
             }
-            blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, logger: logger)
-            directoryMirror = DirectoryMirror(settings: upstream, logger: logger)
+            blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
+            directoryMirror = DirectoryMirror(settings: upstream, metrics: metrics, logger: logger)
             do {
                 push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, logger: logger) : nil
             } catch {
@@ -82,14 +83,15 @@ public struct NetcacheServer {
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         let router = Router(context: NetcacheRequestContext.self)
         router.add(middleware: ConnectionCloseMiddleware())
-        router.add(middleware: AccessLogMiddleware(logger: logger, format: configuration.logFormat))
         let basePath = configuration.basePath
-        router.add(middleware: AccessControlMiddleware(policy: policy, openPath: basePath + "/health"))
+        router.add(middleware: AccessLogMiddleware(logger: logger, format: configuration.logFormat, metrics: metrics, basePath: basePath))
+        router.add(middleware: AccessControlMiddleware(policy: policy, openPaths: [basePath + "/health", basePath + "/metrics"]))
         // Under --base-path, every route is in its group; nothing answers outside it.
         let routes: any RouterMethods<NetcacheRequestContext> = basePath.isEmpty ? router : router.group(RouterPath(basePath))
         ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
         HealthController(backends: backends).register(on: routes)
+        MetricsController(metrics: metrics).register(on: routes)
 
         let scheme = configuration.scheme
         let host = configuration.host
@@ -119,7 +121,8 @@ public struct NetcacheServer {
             },
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
-        let services: [any Service] = [app, reload, StoppingNotice(notify: notify)] + (push.map { [$0] } ?? []) + backends.services
+        let census = StoreCensus(backends: backends, metrics: metrics, interval: configuration.censusInterval, logger: logger)
+        let services: [any Service] = [app, reload, StoppingNotice(notify: notify), census] + (push.map { [$0] } ?? []) + backends.services
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Transfers in flight finish within the grace; past it they are cut.
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace

@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var basePath: String
     /// `--listen unix:PATH`: a Unix socket instead of `host` and `port`.
     public var unixSocketPath: String?
+    /// How often `/metrics`' store counts are taken again.
+    public var censusInterval: Duration
 
     public init(
         dataDirectory: URL = URL(fileURLWithPath: "netcache-data"),
@@ -54,7 +56,8 @@ public struct ServerConfiguration: Sendable {
         logFormat: LogFormat = .text,
         shutdownGrace: Duration = .seconds(30),
         basePath: String = "",
-        unixSocketPath: String? = nil
+        unixSocketPath: String? = nil,
+        censusInterval: Duration = .seconds(300)
     ) {
         self.dataDirectory = dataDirectory
         self.host = host
@@ -76,6 +79,7 @@ public struct ServerConfiguration: Sendable {
         self.shutdownGrace = shutdownGrace
         self.basePath = basePath
         self.unixSocketPath = unixSocketPath
+        self.censusInterval = censusInterval
     }
 
     /// Whether only this host can connect: a loopback address, not a wildcard.

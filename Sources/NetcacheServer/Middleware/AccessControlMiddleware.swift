@@ -6,12 +6,12 @@ struct AccessControlMiddleware: RouterMiddleware {
     typealias Context = NetcacheRequestContext
 
     let policy: AccessPolicy
-    /// `/health`, under the base path: open to all.
-    let openPath: String
+    /// `/health` and `/metrics`, under the base path: open to all.
+    let openPaths: Set<String>
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Supervisors and load balancers ask without credentials.
-        if request.uri.path == openPath { return try await next(request, context) }
+        if openPaths.contains(request.uri.path) { return try await next(request, context) }
         let upload = request.method == .post || request.method == .put
         try await policy.authorise(request, context: context, upload: upload)
         return try await next(request, context)

@@ -13,20 +13,23 @@ struct AccessLogMiddleware: RouterMiddleware {
 
     let logger: Logger
     let format: LogFormat
+    let metrics: ServerMetrics
+    let basePath: String
     /// Bodies above this size are counted as they are sent.
     static let countedBodySize = 64 << 10
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let line = RequestLine(method: request.method.rawValue, path: request.uri.path, start: start, uploader: context.uploader, format: format, logger: logger)
+        let line = RequestLine(method: request.method.rawValue, path: request.uri.path, start: start, uploader: context.uploader, format: format, logger: logger,
+            metrics: metrics, route: ServerMetrics.route(of: request.uri.path, basePath: basePath))
         let response: Response
         do {
             response = try await next(request, context)
         } catch let error as any HTTPResponseError {
-            line.log(status: error.status.code, bytes: context.bytesReceived.value)
+            line.log(status: error.status.code, received: context.bytesReceived.value, sent: 0)
             throw error
         } catch {
-            line.log(status: 500, bytes: context.bytesReceived.value, note: "\(error)")
+            line.log(status: 500, received: context.bytesReceived.value, sent: 0, note: "\(error)")
             throw error
         }
         let received = context.bytesReceived.value
@@ -35,7 +38,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         // wrapping it to count what is sent would cost Hummingbird's one-write path for
         // single-buffer bodies, a third of a shadir GET's throughput.
         if let length = response.body.contentLength, length <= Self.countedBodySize {
-            line.log(status: status, bytes: max(received, length))
+            line.log(status: status, received: received, sent: length)
             return response
         }
         var logged = response
@@ -45,10 +48,10 @@ struct AccessLogMiddleware: RouterMiddleware {
             do {
                 try await body.write(CountingWriter(base: writer, counter: sent))
             } catch {
-                line.log(status: status, bytes: sent.value, note: "client went away")
+                line.log(status: status, received: received, sent: sent.value, note: "client went away")
                 throw error
             }
-            line.log(status: status, bytes: max(received, sent.value))
+            line.log(status: status, received: received, sent: sent.value)
         }
         return logged
     }
@@ -61,9 +64,14 @@ private struct RequestLine: Sendable {
     let uploader: Uploader
     let format: LogFormat
     let logger: Logger
+    let metrics: ServerMetrics
+    let route: String
 
-    func log(status: Int, bytes: Int, note: String? = nil) {
+    /// `bytes` in the line is the larger of what came in and what went out.
+    func log(status: Int, received: Int, sent: Int, note: String? = nil) {
         let elapsed = ContinuousClock.now - start
+        metrics.request(route: route, method: method, status: status, received: received, sent: sent, duration: elapsed)
+        let bytes = max(received, sent)
         // Tenths of a millisecond, by hand: String(format:) cost a few per cent of a shadir GET.
         let tenths = elapsed.components.seconds * 10_000 + elapsed.components.attoseconds / 100_000_000_000_000
         let who = uploader.value

@@ -18,6 +18,7 @@ final class BlobMirror: Sendable {
     let maxSize: Int
     /// What was fetched, for `--cache-size`.
     let mirrored: MirroredBlobs
+    let metrics: ServerMetrics
     let logger: Logger
     private let inFlight = Mutex<[String: UpstreamBlobFetch]>([:])
 
@@ -36,9 +37,10 @@ final class BlobMirror: Sendable {
         return pool
     }()
 
-    init(store: any BlobStorage, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, logger: Logger) {
+    init(store: any BlobStorage, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.mirrored = mirrored
+        self.metrics = metrics
         var upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
         upstream.timeouts = settings.timeouts
         self.upstream = upstream
@@ -133,6 +135,11 @@ final class BlobMirror: Sendable {
             outcome = .failed("\(error)")
         }
         staged.discard()
+        switch outcome {
+        case .stored: metrics.upstream("blob", "hit")
+        case .failed where await fetch.head() == .missing: metrics.upstream("blob", "miss")
+        case .failed: metrics.upstream("blob", "error")
+        }
         // Finished before it leaves the registry: a request in between finds the outcome.
         fetch.finish(outcome)
         inFlight.withLock { $0[sha512] = nil }

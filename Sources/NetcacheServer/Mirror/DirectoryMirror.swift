@@ -26,6 +26,7 @@ final class DirectoryMirror: Sendable {
     /// Keys upstream had no entry for, lately; an upload here shows at once regardless,
     /// since local entries are always read.
     let missing: ExpiringSet
+    let metrics: ServerMetrics
     let logger: Logger
     private let answers = Mutex<[String: Remembered]>([:])
     /// Keys remembered at most; past it the memory starts afresh.
@@ -37,7 +38,8 @@ final class DirectoryMirror: Sendable {
         return pool
     }()
 
-    init(settings: UpstreamSettings, logger: Logger) {
+    init(settings: UpstreamSettings, metrics: ServerMetrics, logger: Logger) {
+        self.metrics = metrics
         var upstream = ShadirClient(downloadURL: settings.directoryURL, uploadURL: nil, tls: settings.tls)
         upstream.timeouts = settings.timeouts
         self.upstream = upstream
@@ -56,6 +58,7 @@ final class DirectoryMirror: Sendable {
         do {
             let entries = try await Self.pool.runIfActive { try upstream.entries(for: key) }
             health.markUp()
+            metrics.upstream("key", entries.isEmpty ? "miss" : "hit")
             if entries.isEmpty {
                 missing.insert(key)
                 answers.withLock { $0[key] = nil }
@@ -67,6 +70,7 @@ final class DirectoryMirror: Sendable {
             }
             return .entries(entries)
         } catch {
+            metrics.upstream("key", "error")
             if let error = error as? HTTPClientError, error.kind == .transport { health.markDown() }
             logger.warning("mirror: shadir \(key): \(error)\(remembered == nil ? "" : "; serving the last answer")")
             return remembered.map { .entries($0.entries) } ?? .unreachable("upstream shadir failed: \(error)")

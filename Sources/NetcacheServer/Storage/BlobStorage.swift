@@ -28,6 +28,9 @@ public protocol BlobStorage: Sendable {
     /// Every stored address, in no particular order.
     func forEachAddress(_ body: (String) async throws -> Void) async throws
 
+    /// How many blobs are stored, and their bytes.
+    func totals() async throws -> (blobs: Int, bytes: Int)
+
     /// Throws when the store cannot take or serve blobs now, saying why (`GET /health`).
     func checkHealth() async throws
 
@@ -37,6 +40,16 @@ public protocol BlobStorage: Sendable {
 }
 
 extension BlobStorage {
+    public func totals() async throws -> (blobs: Int, bytes: Int) {
+        var totals = (blobs: 0, bytes: 0)
+        try await forEachAddress { sha512 in
+            guard let size = try await size(of: sha512) else { return }
+            totals.blobs += 1
+            totals.bytes += size
+        }
+        return totals
+    }
+
     /// Makes a finished upload visible under its SHA-512, which it returns. With
     /// `expected`, a blob that is not that one is dropped and `BlobMismatch` thrown.
     public func commit(_ blob: StagedBlob, expected: String? = nil) async throws -> String {

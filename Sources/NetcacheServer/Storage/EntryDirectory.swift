@@ -22,6 +22,9 @@ public protocol EntryDirectory: Sendable {
     /// order; how many were there.
     func remove(key: String, bodies: [String]) async throws -> Int
 
+    /// How many entries there are, under every key.
+    func count() async throws -> Int
+
     /// Throws when the directory cannot be read or written now, saying why (`GET /health`).
     func checkHealth() async throws
 }

@@ -121,6 +121,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("text, or json: one JSON object per line, the access log's method, path, status, bytes, duration_ms and uploader as fields.", valueName: "format"))
     var logFormat: LogFormat = .text
 
+    @Option(help: ArgumentHelp("Seconds between two counts of the store's blobs, bytes and entries for /metrics (each walks the store).", valueName: "seconds"))
+    var metricsCensusInterval = 300
+
     @Option(help: ArgumentHelp("Seconds SIGTERM waits for transfers in flight to finish before it cuts them; new connections are refused meanwhile.", valueName: "seconds"))
     var shutdownGrace = 30
 
@@ -135,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let basePath, !basePath.hasPrefix("/") || basePath == "/" || basePath.contains("//") {
             throw ValidationError("--base-path takes a path such as /cache")
         }
+        if metricsCensusInterval < 1 { throw ValidationError("--metrics-census-interval takes a number of seconds, 1 or more") }
         if shutdownGrace < 0 { throw ValidationError("--shutdown-grace takes a number of seconds, 0 or more") }
     }
 
@@ -178,7 +182,8 @@ struct ServeCommand: AsyncParsableCommand {
             logFormat: logFormat,
             shutdownGrace: .seconds(shutdownGrace),
             basePath: basePath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "",
-            unixSocketPath: socket)
+            unixSocketPath: socket,
+            censusInterval: .seconds(metricsCensusInterval))
         let level = logLevel
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler = logFormat == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)

@@ -67,6 +67,10 @@ public struct SQLiteEntryDirectory: EntryDirectory {
         return removed
     }
 
+    public func count() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0 }
+    }
+
     public func checkHealth() async throws {
         _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }

@@ -102,6 +102,11 @@ public struct PostgresEntryDirectory: EntryDirectory {
         return removed
     }
 
+    public func count() async throws -> Int {
+        for try await count in try await client.query("SELECT count(*) FROM shadir_entry", logger: logger).decode(Int.self) { return count }
+        return 0
+    }
+
     public func checkHealth() async throws {
         for try await _ in try await client.query("SELECT 1 FROM shadir_entry LIMIT 1", logger: logger) {}
     }

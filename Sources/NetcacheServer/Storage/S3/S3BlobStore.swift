@@ -155,6 +155,20 @@ public struct S3BlobStore: BlobStorage {
     }
 
     public func forEachAddress(_ body: (String) async throws -> Void) async throws {
+        try await forEachObject { sha512, _ in try await body(sha512) }
+    }
+
+    /// From the listing's own sizes: no request per object.
+    public func totals() async throws -> (blobs: Int, bytes: Int) {
+        var totals = (blobs: 0, bytes: 0)
+        try await forEachObject { _, size in
+            totals.blobs += 1
+            totals.bytes += size
+        }
+        return totals
+    }
+
+    private func forEachObject(_ body: (_ sha512: String, _ size: Int) async throws -> Void) async throws {
         let prefix = client.settings.location.prefix
         var token: String?
         repeat {
@@ -165,7 +179,7 @@ public struct S3BlobStore: BlobStorage {
             for object in page.records {
                 guard let key = object["Key"], key.hasPrefix(prefix) else { continue }
                 let name = key.dropFirst(prefix.count)
-                if isSHA512Hex(name) { try await body(String(name)) }
+                if isSHA512Hex(name) { try await body(String(name), object["Size"].flatMap(Int.init) ?? 0) }
             }
             token = page.values["IsTruncated"] == "true" ? page.values["NextContinuationToken"] : nil
         } while token != nil
