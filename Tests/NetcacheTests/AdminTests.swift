@@ -31,6 +31,8 @@ final class AdminTests: XCTestCase {
 
             let keys = try admin(["keys", "--prefix", "pypi:"], storage: storage)
             XCTAssertEqual(keys.output, "pypi:a=1 3 8000\n", name + keys.stderr)
+            let keysJSON = try admin(["keys", "--json"], storage: storage)
+            XCTAssertEqual(keysJSON.output, #"[{"key": "pypi:a=1", "entries": 3, "bytes": 8000}, {"key": "netcache:0123", "entries": 1, "bytes": 5000}]"# + "\n", name)
             let usage = try admin(["usage", "--json"], storage: storage)
             XCTAssertEqual(
                 usage.output,

@@ -63,4 +63,25 @@ final class ManualTests: XCTestCase {
             XCTAssertTrue(manual.contains("Cm " + key), key)
         }
     }
+
+    func testEverySubcommandExplainsItselfWithHelp() throws {
+        let dump = try netcache("--experimental-dump-help")
+        let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: dump.stdout) as? [String: Any])["command"] as? [String: Any]
+        var paths: [[String]] = []
+        func walk(_ node: [String: Any], _ path: [String]) {
+            paths.append(path)
+            for sub in node["subcommands"] as? [[String: Any]] ?? [] where sub["commandName"] as? String != "help" {
+                walk(sub, path + [sub["commandName"] as! String])
+            }
+        }
+        walk(try XCTUnwrap(root), [])
+        XCTAssertGreaterThan(paths.count, 20)
+        for path in paths {
+            let help = try netcache(arguments: path + ["--help"])
+            XCTAssertEqual(help.status, 0, path.joined(separator: " "))
+            XCTAssertTrue(help.output.contains("USAGE: netcache" + path.map { " " + $0 }.joined()), path.joined(separator: " ") + ": " + help.output)
+            // The texts are written for the terminal's width, not wrapped twice.
+            XCTAssertFalse(help.output.split(separator: "\n").contains { $0.count > 80 && !$0.contains("USAGE") }, path.joined(separator: " ") + ": " + help.output)
+        }
+    }
 }
