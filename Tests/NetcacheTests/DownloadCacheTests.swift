@@ -75,6 +75,20 @@ final class DownloadCacheTests: XCTestCase {
         return path("out/\(name)")
     }
 
+    func testVerboseSaysWhichEntryWasTakenAndWhyOthersWereNot() throws {
+        let config = try config()
+        let first = try fetch("-c", config, url, "-o", try outputPath("first"), "--verbose")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertEqual(first.stderr, "netcache: 0 trusted entries under file-urlmd5:\(md5(Array(url.utf8))), the newest first\nnetcache: nothing usable in the cache: from the origin\n")
+        let wrong = String(repeating: "ab", count: 64)
+        let passedOver = try fetch("-c", config, url, "-o", try outputPath("second"), "--sha512", wrong, "-v")
+        XCTAssertNotEqual(passedOver.status, 0)
+        XCTAssertTrue(passedOver.stderr.contains("netcache: 1 trusted entry under file-urlmd5:"), passedOver.stderr)
+        XCTAssertTrue(passedOver.stderr.contains(": not taken: not the expected SHA-512\n"), passedOver.stderr)
+        let taken = try fetch("-c", config, url, "-o", try outputPath("third"), "-v")
+        XCTAssertTrue(taken.stderr.contains("\(StreamingDigest.sha512Hex(of: release).prefix(16))…: taking it\n"), taken.stderr)
+    }
+
     func testJSONSaysWhereTheFileCameFromWithItsSizeAndSHA512() throws {
         let config = try config()
         for (expectedSource, filed) in [("origin", true), ("cache", false)] {

@@ -9,6 +9,9 @@ import NetcacheProtocol
 /// a cache that is down or holds something else is passed over with a warning.
 public struct DownloadCache {
     public let cache: NetworkCache
+    /// Told of each decision (`fetch --verbose`): the entries found, why each one is passed
+    /// over, where the file comes from.
+    public var explain: (String) -> Void = { _ in }
 
     public init(cache: NetworkCache) {
         self.cache = cache
@@ -91,9 +94,18 @@ public struct DownloadCache {
             warn("cache unreachable (\(error)): fetching from the origin")
             return .unreachable
         }
-        for fields in entries.reversed() where accepting(fields) {
+        explain("\(entries.count) trusted entr\(entries.count == 1 ? "y" : "ies") under \(key), the newest first")
+        for fields in entries.reversed() {
             let sha512 = fields["sha512"]!.stringValue!
-            if expected.contains(where: { if case .sha512(let wanted) = $0 { wanted != sha512 } else { false } }) { continue }
+            guard accepting(fields) else {
+                explain("\(sha512.prefix(16))…: not taken: it is another file's (\(fields["url"]?.stringValue ?? fields["basename"]?.stringValue ?? "no url"))")
+                continue
+            }
+            if expected.contains(where: { if case .sha512(let wanted) = $0 { wanted != sha512 } else { false } }) {
+                explain("\(sha512.prefix(16))…: not taken: not the expected SHA-512")
+                continue
+            }
+            explain("\(sha512.prefix(16))…: taking it")
             let path = destination(fields)
             let output = try OutputFile(path: path)
             let digests = FileDigests.Accumulator()
@@ -120,6 +132,7 @@ public struct DownloadCache {
             try output.commit()
             return .hit(sha512: sha512, path: path)
         }
+        explain("nothing usable in the cache: from the origin")
         return .miss
     }
 

@@ -53,6 +53,9 @@ struct FetchCommand: ParsableCommand {
         if md5 != nil && sha512 != nil { throw ValidationError("give --md5 or --sha512, not both") }
     }
 
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Say on stderr the entries found, why each one is passed over, and where the file comes from.")
+    var verbose = false
+
     @Flag(help: "Print one JSON document instead: the path, where it came from, whether it was filed, its size and sha512, and the seconds taken.")
     var json = false
 
@@ -60,7 +63,13 @@ struct FetchCommand: ParsableCommand {
         let display = progress.display()
         defer { display?.finish() }
         var summary = JSONSummary()
-        let downloads = DownloadCache(cache: try client.networkCache())
+        var downloads = DownloadCache(cache: try client.networkCache())
+        if verbose {
+            downloads.explain = { line in
+                display?.clear()
+                FileHandle.standardError.write(Data("netcache: \(line)\n".utf8))
+            }
+        }
         let path: String
         let source: FetchSource
         if let pypi {
