@@ -103,14 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Require the upload credentials for downloads too.")
     var privateDownloads = false
 
-    @Option(help: ArgumentHelp("Keep blobs in this S3 bucket, as PREFIX/<sha512>, instead of the data directory (see the --s3 options).", valueName: "s3://bucket[/prefix]"))
-    var store: S3Location?
-
-    @Option(help: ArgumentHelp("Keep shadir entries in this PostgreSQL database instead of the data directory.", valueName: "postgresql://user[:password]@host[:port]/database"), transform: { try PostgresAddress($0) })
-    var directory: PostgresAddress?
-
-    @OptionGroup(title: "S3 store")
-    var s3: S3Options
+    @OptionGroup var backends: BackendOptions
 
     @Option(help: ArgumentHelp("Read options from the [serve] section of this INI file (slapos.cfg's syntax; keys are the long option names, true/false for switches, one value per line for a repeatable option); the command line overrides it.", valueName: "file"))
     var config: String?
@@ -177,8 +170,8 @@ struct ServeCommand: AsyncParsableCommand {
             allowAnonymousUploads: allowAnonymousUploads,
             privateDownloads: privateDownloads,
             upstream: upstream,
-            blobBackend: try store.map { .s3(try s3.settings(for: $0)) } ?? .dataDirectory,
-            entryBackend: directory.map { .postgresql($0) } ?? .dataDirectory,
+            blobBackend: try backends.blobBackend() ?? .dataDirectory,
+            entryBackend: backends.entryBackend ?? .dataDirectory,
             logFormat: logFormat,
             shutdownGrace: .seconds(shutdownGrace),
             basePath: basePath.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "",
