@@ -18,6 +18,8 @@ public struct Installer {
     /// Told of each decision (`install --verbose`): every entry found and why it is or is not
     /// taken, each one tried, the one installed.
     public var explain: (String) -> Void = { _ in }
+    /// Told of the files extracted so far, for a progress display.
+    public var onExtracted: ((Int) -> Void)?
 
     /// Why there is nothing to install: the caller builds the release instead (exit 3).
     public struct BuildIt: Error, CustomStringConvertible {
@@ -164,6 +166,7 @@ public struct Installer {
             }
             defer { staging.remove() }
             var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget, durability: settings.durability)
+            extractor.onEntry = onExtracted
             do {
                 try extractor.extract(from: download.next)
             } catch {

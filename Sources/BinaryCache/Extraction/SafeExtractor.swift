@@ -19,6 +19,8 @@ struct SafeExtractor {
     let owner: (uid: uid_t, gid: gid_t)?
     var budget: ExtractionBudget
     let durability: Durability
+    /// Told of the entries extracted so far, for a progress display.
+    var onEntry: ((Int) -> Void)?
 
     /// `next` returns the archive's bytes chunk by chunk, `nil` at the end, and throws when
     /// the stream broke; its error ends the extraction. When this returns, the tree is
@@ -66,6 +68,7 @@ struct SafeExtractor {
                 throw ArchiveError("refusing \(name): its directory comes later in the archive, or not at all")
             }
             try budget.admitEntry(name)
+            onEntry?(seen.count)
             let mtime = timespec(tv_sec: archive_entry_mtime(entry), tv_nsec: archive_entry_mtime_nsec(entry))
             let mode = mode_t(archive_entry_perm(entry)) & 0o1777
             if let target = archive_entry_hardlink(entry) {

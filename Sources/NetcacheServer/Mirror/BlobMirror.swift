@@ -135,13 +135,14 @@ final class BlobMirror: Sendable {
             outcome = .failed("\(error)")
         }
         staged.discard()
+        // Finished before it leaves the registry: a request in between finds the outcome.
+        fetch.finish(outcome)
+        // Only now is a head known for certain: a transfer that failed first has none.
         switch outcome {
         case .stored: metrics.upstream("blob", "hit")
         case .failed where await fetch.head() == .missing: metrics.upstream("blob", "miss")
         case .failed: metrics.upstream("blob", "error")
         }
-        // Finished before it leaves the registry: a request in between finds the outcome.
-        fetch.finish(outcome)
         inFlight.withLock { $0[sha512] = nil }
         if case .failed(let reason) = outcome, await fetch.head() != .missing {
             logger.warning("mirror: \(sha512.prefix(16))… not kept: \(reason)")

@@ -43,10 +43,16 @@ struct DownloadCommand: ParsableCommand {
         if (url == nil) == (key == nil) { throw ValidationError("give exactly one of --url and --key") }
     }
 
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Say on stderr the trusted entries found, which criterion passed over each one, and the one taken.")
+    var verbose = false
+
     func run() throws {
         let filters = try criteria.map(Criterion.init(parsing:))
         let cache = try client.networkCache()
-        let matches = filters.filter(try cache.select(key: key ?? DownloadKey.url(url!)))
+        let indexKey = key ?? DownloadKey.url(url!)
+        let trusted = try cache.select(key: indexKey)
+        let matches = filters.filter(trusted)
+        if verbose { explain(trusted, filters, under: indexKey) }
         guard let first = matches.first else {
             throw CommandError("No result found with given criteria.")
         }
@@ -64,5 +70,19 @@ struct DownloadCommand: ParsableCommand {
         } else {
             try cache.shacache.download(sha512) { try FileHandle.standardOutput.write(contentsOf: $0) }
         }
+    }
+
+    /// Which criterion left out each entry: applied one after the other, as the filter does.
+    private func explain(_ trusted: [JSONObject], _ filters: [Criterion], under key: String) {
+        let say = { (line: String) in FileHandle.standardError.write(Data("netcache: \(line)\n".utf8)) }
+        let name = { (entry: JSONObject) in String(entry["sha512"]?.stringValue?.prefix(16) ?? "?") + "…" }
+        say("\(trusted.count) trusted entr\(trusted.count == 1 ? "y" : "ies") under \(key)")
+        var remaining = trusted
+        for (index, criterion) in filters.enumerated() {
+            let kept = [criterion].filter(remaining)
+            for entry in remaining where !kept.contains(entry) { say("\(name(entry)): not taken: \(criteria[index])") }
+            remaining = kept
+        }
+        if let first = remaining.first { say("\(name(first)): taking it, the first that every criterion kept") }
     }
 }

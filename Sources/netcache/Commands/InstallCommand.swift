@@ -66,6 +66,7 @@ struct InstallCommand: ParsableCommand {
         let settings = try options.settings()
         var installer = Installer(settings: settings)
         installer.buildOnError = onError == .build
+        installer.onExtracted = display.map { display in { display.extracted($0) } }
         if verbose {
             installer.explain = { line in
                 display?.clear()

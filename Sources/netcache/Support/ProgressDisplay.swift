@@ -13,6 +13,8 @@ final class ProgressDisplay: Sendable {
         var drawn = false
         /// The transfer last drawn complete: libcurl reports the end more than once.
         var completed: String?
+        /// Said after a transfer's figures: what is done with the bytes as they come.
+        var suffix = ""
     }
 
     private let state = Mutex(State())
@@ -47,9 +49,14 @@ final class ProgressDisplay: Sendable {
             } else if rate > 0 {
                 line += ", \(Self.bytes(Int(rate)))/s"
             }
-            return line
+            return line + state.suffix
         }
         if let line { draw(line) }
+    }
+
+    /// Files extracted from a download as it arrives, shown after its figures.
+    func extracted(_ files: Int) {
+        state.withLock { $0.suffix = ", \(files) files extracted" }
     }
 
     /// Files handled so far, with their bytes: packing a release, a bundle's blobs.
