@@ -73,7 +73,7 @@ final class AdminTests: XCTestCase {
         for blob in blobs { XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201) }
         XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:kept=1", body: entry(shas[0], 1)).status, 201)
         server.stop()
-        // Blob 0 is named; blob 1 is old and named by nothing; blob 2 is recent.
+        // Blob 0 is named and old; blob 1 is old and named by nothing; blob 2 is recent.
         for sha in shas.prefix(2) {
             let file = server.dataDirectory.appendingPathComponent("shacache/\(sha.prefix(2))/\(sha)").path
             XCTAssertEqual(try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/touch"), ["-d", "40 days ago", file]).status, 0)
@@ -87,8 +87,11 @@ final class AdminTests: XCTestCase {
         XCTAssertEqual(lines[1], "1 unreferenced blob(s), 1001 bytes, not removed (dry run: give --apply)")
         XCTAssertEqual(server.storedBlobs().count, 3, "a dry run removed something")
 
+        // Blob 0 loses its entry now: it counts as used now, and is kept, however old.
+        XCTAssertEqual(try admin(["remove-entry", "pypi:kept=1", shas[0]], storage: storage).output, "1 entry removed\n")
         let applied = try admin(["sweep", "--retain-unreferenced", "30", "--apply"], storage: storage)
         XCTAssertTrue(applied.output.hasPrefix("removed \(shas[1]) 1001 "), applied.output)
+        XCTAssertEqual(applied.output.split(separator: "\n").count, 2, applied.output)
         server = try ServerProcess(dataDirectory: directory)
         XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[1]).status, 404)
         XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + shas[0]).body, blobs[0])
@@ -108,5 +111,8 @@ final class AdminTests: XCTestCase {
         XCTAssertTrue(swept.output.hasPrefix("removed \(shas[1]) 1001 "), swept.output + swept.stderr)
         XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[1]).status, 404)
         XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + shas[0]).status, 200)
+        // Its last entry removed, the object is copied onto itself to renew its date: still the blob.
+        XCTAssertEqual(try admin(["remove-entry", "pypi:kept=1", shas[0]], storage: ["--data", sharedDirectory.appendingPathComponent("admin").path] + shared).output, "1 entry removed\n")
+        XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + shas[0]).body, blobs[0])
     }
 }

@@ -35,19 +35,28 @@ public struct CacheAdministration {
     }
 
     /// Removes the entries of `key` that name the blob `sha512`; how many. The blob stays:
-    /// other keys may name it.
+    /// other keys may name it. When none does any more, its last use becomes now, so that
+    /// `sweepUnreferenced` counts from the moment nothing named it.
     public func removeEntries(key: String, naming sha512: String) async throws -> Int {
         let bodies = try await backends.entries.bodies(for: key).filter { Self.blob(namedBy: $0) == sha512 }
-        return bodies.isEmpty ? 0 : try await backends.entries.remove(key: key, bodies: bodies)
+        guard !bodies.isEmpty else { return 0 }
+        let removed = try await backends.entries.remove(key: key, bodies: bodies)
+        if try await keysNaming(sha512).isEmpty { try await backends.blobs.touch(sha512) }
+        return removed
+    }
+
+    private func keysNaming(_ sha512: String) async throws -> [String] {
+        var naming: [String] = []
+        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blob(namedBy: $0) == sha512 }) {
+            naming.append(key)
+        }
+        return naming
     }
 
     /// Removes a stored blob that no entry names; refuses, naming the keys, while one does.
     public func removeBlob(_ sha512: String) async throws {
         guard try await backends.blobs.size(of: sha512) != nil else { throw AdministrationError("blob \(sha512) is not stored") }
-        var naming: [String] = []
-        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blob(namedBy: $0) == sha512 }) {
-            naming.append(key)
-        }
+        let naming = try await keysNaming(sha512)
         guard naming.isEmpty else {
             throw AdministrationError("blob \(sha512.prefix(16))… is named by entries under \(naming.joined(separator: ", ")): remove those first (admin remove-entry)")
         }

@@ -22,6 +22,10 @@ public protocol BlobStorage: Sendable {
     /// modification or access time, an object's last modification (S3 keeps no reads).
     func lastUsed(_ sha512: String) async throws -> Date?
 
+    /// Makes a blob's last use now: when the last entry naming it goes, so that a retention
+    /// counts from then.
+    func touch(_ sha512: String) async throws
+
     /// Removes a blob; a blob already gone is no error.
     func remove(_ sha512: String) async throws
 

@@ -38,6 +38,12 @@ public struct FileBlobStore: BlobStorage {
         return Date(timeIntervalSince1970: TimeInterval(max(status.st_mtim.tv_sec, status.st_atim.tv_sec)))
     }
 
+    public func touch(_ sha512: String) throws {
+        guard utimes(path(for: sha512), nil) == 0 || errno == ENOENT else {
+            throw StorageError("cannot touch blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+        }
+    }
+
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         let (destination, root) = (path(for: sha512), root)
         try await Staging.pool.runIfActive {

@@ -77,6 +77,14 @@ public struct S3BlobStore: BlobStorage {
         return formatter
     }()
 
+    /// S3 keeps no access time: the object is copied onto itself, which renews its
+    /// Last-Modified.
+    public func touch(_ sha512: String) async throws {
+        let source = "/" + client.settings.location.bucket + "/" + SignatureV4.encode(key(sha512), keepSlashes: true)
+        let request = client.request(.PUT, key: key(sha512), headers: [("x-amz-copy-source", source), ("x-amz-metadata-directive", "REPLACE")])
+        _ = try await client.send(request, named: "CopyObject \(key(sha512))", deadline: S3Client.transferDeadline, expecting: [200, 404])
+    }
+
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         defer { blob.discard() }
         guard try await size(of: sha512) == nil else { return }
