@@ -90,13 +90,7 @@ public struct CacheAdministration {
 
     public func usage(largest: Int = 10) async throws -> Usage {
         var usage = Usage()
-        var addresses: [String] = []
-        try await backends.blobs.forEachAddress { addresses.append($0) }
-        for sha512 in addresses {
-            guard let size = try await backends.blobs.size(of: sha512) else { continue }
-            usage.blobs += 1
-            usage.bytes += size
-        }
+        (usage.blobs, usage.bytes) = try await backends.blobs.totals()
         var kinds: [String: Int] = [:]
         var order: [String] = []
         var releases: [KeySummary] = []
