@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import NetcacheProtocol
 import NetcacheServer
 
 struct AdminRemoveBlobCommand: AsyncParsableCommand {
@@ -12,15 +11,11 @@ struct AdminRemoveBlobCommand: AsyncParsableCommand {
 
     @OptionGroup var storage: StorageOptions
 
-    @Argument(help: ArgumentHelp("The blob's SHA-512.", valueName: "sha512"))
-    var sha512: String
-
-    func validate() throws {
-        guard isSHA512Hex(sha512) else { throw ValidationError("a SHA-512 is 128 hexadecimal characters") }
-    }
+    @Argument(help: ArgumentHelp("The blob's SHA-512 (128 hexadecimal characters).", valueName: "sha512"))
+    var sha512: BlobAddress
 
     func run() async throws {
-        try await storage.location().administer(logger: Logger(label: "netcache")) { try await $0.removeBlob(sha512.lowercased()) }
-        printFlushed("removed \(sha512.lowercased())")
+        try await storage.location().administer(logger: Logger(label: "netcache")) { try await $0.removeBlob(sha512.description) }
+        printFlushed("removed \(sha512)")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Logging
-import NetcacheProtocol
 import NetcacheServer
 
 struct AdminRemoveEntryCommand: AsyncParsableCommand {
@@ -15,18 +14,14 @@ struct AdminRemoveEntryCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The shadir key.", valueName: "key"))
     var key: String
 
-    @Argument(help: ArgumentHelp("The SHA-512 the entries name.", valueName: "sha512"))
-    var sha512: String
-
-    func validate() throws {
-        guard isSHA512Hex(sha512) else { throw ValidationError("a SHA-512 is 128 hexadecimal characters") }
-    }
+    @Argument(help: ArgumentHelp("The SHA-512 the entries name (128 hexadecimal characters).", valueName: "sha512"))
+    var sha512: BlobAddress
 
     func run() async throws {
         let removed = try await storage.location().administer(logger: Logger(label: "netcache")) {
-            try await $0.removeEntries(key: key, naming: sha512.lowercased())
+            try await $0.removeEntries(key: key, naming: sha512.description)
         }
-        guard removed > 0 else { throw CommandError("no entry under \(key) names \(sha512.prefix(16))…") }
+        guard removed > 0 else { throw CommandError("no entry under \(key) names \(sha512.description.prefix(16))…") }
         printFlushed("\(removed) entr\(removed == 1 ? "y" : "ies") removed")
     }
 }
