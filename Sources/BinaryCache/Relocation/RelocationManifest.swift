@@ -32,8 +32,10 @@ public enum RelocationManifest {
         public let offsets: [Int]
     }
 
-    /// A manifest line of longer than this is refused rather than read into memory.
-    static let lineLimit = 64 << 20
+    /// A manifest line longer than this is refused rather than read into memory (its
+    /// offsets, parsed, take several times as much); publish marks a tree whose file would
+    /// need more not relocatable.
+    static let lineLimit = 4 << 20
 
     /// `item` as a line, newline included; `path` as packed (valid UTF-8, relative).
     static func line(kind: Kind, path: String, offsets: [Int]) -> [UInt8] {

@@ -41,7 +41,12 @@ final class RelocationScan: PackObserver {
                 return
             }
         }
-        try append(RelocationManifest.line(kind: kind, path: relative, offsets: offsets))
+        let line = RelocationManifest.line(kind: kind, path: relative, offsets: offsets)
+        guard line.count <= RelocationManifest.lineLimit else {
+            refusal = "\(relative) holds software_root in too many places (\(offsets.count)) to list"
+            return
+        }
+        try append(line)
     }
 
     func packedSymlink(_ relative: String, target: String) throws {
