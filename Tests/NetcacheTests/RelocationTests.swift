@@ -276,4 +276,50 @@ final class RelocationTests: XCTestCase {
         XCTAssertEqual(imported.output, "\(relocated(release, to: rootB))/share\n", imported.stderr)
         XCTAssertTrue(imported.stderr.contains("# code object from '\(moved)/lib/__pycache__/mod.cpython-"), "the compiled module was not used")
     }
+
+    /// The manifest is a blob the entry names: the sweep keeps it, remove-blob refuses it,
+    /// export and mirror pull carry it, and a site served from the bundle relocates.
+    func testTheManifestIsKeptExportedAndPulledWithItsEntry() throws {
+        let release = rootA + "/" + fixture.md5
+        try CompiledRelease.make(at: release, scratch: scratch)
+        let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        try FileManager.default.removeItem(atPath: release)
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
+        let manifest = try XCTUnwrap(listing.first?.fields?["relocation"]?.objectValue?["manifest"]?.objectValue?["sha512"]?.stringValue)
+
+        let pulledSite = try TemporaryDirectory.make().appendingPathComponent("data").path
+        let pulled = try netcache("mirror", "pull", "-c", try config(root: rootA), "--software-url", fixture.softwareURL, "--data", pulledSite)
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertTrue(pulled.output.hasPrefix("netcache:\(fixture.md5): 1 entries, 2 blobs\n"), pulled.output)
+        let bundle = fixture.directory.appendingPathComponent("site.tar").path
+        let exported = try netcache("export", "--data", fixture.server.dataDirectory.path, "-o", bundle)
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let upstream = fixture.server.url
+        fixture.server.stop()
+
+        let data = fixture.server.dataDirectory.path
+        let swept = try netcache("admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", data)
+        XCTAssertEqual(swept.status, 0, swept.stderr)
+        XCTAssertTrue(fixture.server.storedBlobs().contains { $0.hasSuffix(manifest) }, "the sweep removed the manifest: \(swept.output)")
+        let removed = try netcache("admin", "remove-blob", manifest, "--data", data)
+        XCTAssertEqual(removed.status, 1, removed.stderr)
+        XCTAssertTrue(removed.stderr.contains("is named by entries under netcache:\(fixture.md5)"), removed.stderr)
+
+        let site = try TemporaryDirectory.make()
+        let imported = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
+        XCTAssertEqual(imported.output, "3 blobs, 2 entries (2 new)\n", imported.stderr)
+        let siteServer = try ServerProcess(dataDirectory: site)
+        defer { siteServer.stop() }
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        let configB = try config(root: rootB)
+        try String(contentsOfFile: configB, encoding: .utf8).replacingOccurrences(of: upstream, with: siteServer.url)
+            .write(toFile: configB, atomically: true, encoding: .utf8)
+        let installed = try netcache("install", "-c", configB, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        let demo = try NetcacheTests.run(URL(fileURLWithPath: rootB + "/" + fixture.md5 + "/bin/demo"), [])
+        XCTAssertEqual(demo.output, "44 hello from the tree\n", demo.stderr)
+        XCTAssertEqual(try holding(rootA, under: rootB + "/" + fixture.md5), [])
+    }
 }
