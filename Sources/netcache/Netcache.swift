@@ -1,6 +1,7 @@
 import ArgumentParser
 import BinaryCache
 import Foundation
+import NetcacheClient
 
 @main
 struct Netcache: AsyncParsableCommand {
@@ -33,14 +34,14 @@ struct Netcache: AsyncParsableCommand {
                 try command.run()
             }
         } catch let interrupted as Interruption.Interrupted {
-            FileHandle.standardError.write(Data("netcache: \(interrupted)\n".utf8))
+            StandardError.write("netcache: \(interrupted)\n")
             Foundation.exit(interrupted.exitStatus)
         } catch {
             let code = exitCode(for: error)
             // Usage errors (64) and --help keep the parser's text, usage line included; every
             // other failure is one line, prefixed like the warnings.
             if code == .validationFailure || code == .success || error is ExitCode { exit(withError: error) }
-            FileHandle.standardError.write(Data("netcache: error: \(message(for: error))\n".utf8))
+            StandardError.write("netcache: error: \(message(for: error))\n")
             Foundation.exit(code.rawValue)
         }
     }
