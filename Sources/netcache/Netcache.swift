@@ -2,6 +2,7 @@ import ArgumentParser
 import BinaryCache
 import Foundation
 import NetcacheClient
+import NetcacheProtocol
 
 @main
 struct Netcache: AsyncParsableCommand {
@@ -22,6 +23,7 @@ struct Netcache: AsyncParsableCommand {
     /// libarchive converts file names through the C library's locale; a process that never
     /// sets one runs in the "C" locale and cannot archive non-ASCII names.
     static func main() async {
+        OpenSSLExitCleanup.disable()
         setlocale(LC_CTYPE, "C.UTF-8")
         // A file-size limit (ulimit -f) must fail the write that crosses it, which is then
         // reported and cleaned up, instead of killing the process halfway.
