@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh nginx mandoc
+bash scripts/install-deps.sh nginx mandoc fiu-utils
 bash scripts/interop-venv.sh
 
 # The real engines of the scale-out tests, on loopback, stopped by process id on exit.

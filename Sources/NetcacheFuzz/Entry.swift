@@ -1,4 +1,5 @@
 import Foundation
+import NetcacheClient
 
 #if FUZZING
 /// libFuzzer's entry point, when built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh).
@@ -33,7 +34,7 @@ struct Replay {
         for argument in CommandLine.arguments.dropFirst() {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) else {
-                FileHandle.standardError.write(Data("netcache-fuzz: no such file: \(argument)\n".utf8))
+                StandardError.write("netcache-fuzz: no such file: \(argument)\n")
                 exit(66)
             }
             let paths = isDirectory.boolValue

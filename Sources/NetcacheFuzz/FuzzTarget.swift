@@ -25,7 +25,7 @@ enum FuzzTarget: String, CaseIterable {
         let name = ProcessInfo.processInfo.environment["NETCACHE_FUZZ_TARGET"] ?? ""
         guard let target = FuzzTarget(rawValue: name) else {
             let names = allCases.map(\.rawValue).joined(separator: ", ")
-            FileHandle.standardError.write(Data("netcache-fuzz: set NETCACHE_FUZZ_TARGET to one of: \(names)\n".utf8))
+            StandardError.write("netcache-fuzz: set NETCACHE_FUZZ_TARGET to one of: \(names)\n")
             exit(64)
         }
         return target

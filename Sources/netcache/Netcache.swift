@@ -1,6 +1,8 @@
 import ArgumentParser
 import BinaryCache
 import Foundation
+import NetcacheClient
+import NetcacheProtocol
 
 @main
 struct Netcache: AsyncParsableCommand {
@@ -21,6 +23,7 @@ struct Netcache: AsyncParsableCommand {
     /// libarchive converts file names through the C library's locale; a process that never
     /// sets one runs in the "C" locale and cannot archive non-ASCII names.
     static func main() async {
+        OpenSSLExitCleanup.disable()
         setlocale(LC_CTYPE, "C.UTF-8")
         // A file-size limit (ulimit -f) must fail the write that crosses it, which is then
         // reported and cleaned up, instead of killing the process halfway.
@@ -33,14 +36,14 @@ struct Netcache: AsyncParsableCommand {
                 try command.run()
             }
         } catch let interrupted as Interruption.Interrupted {
-            FileHandle.standardError.write(Data("netcache: \(interrupted)\n".utf8))
+            StandardError.write("netcache: \(interrupted)\n")
             Foundation.exit(interrupted.exitStatus)
         } catch {
             let code = exitCode(for: error)
             // Usage errors (64) and --help keep the parser's text, usage line included; every
             // other failure is one line, prefixed like the warnings.
             if code == .validationFailure || code == .success || error is ExitCode { exit(withError: error) }
-            FileHandle.standardError.write(Data("netcache: error: \(message(for: error))\n".utf8))
+            StandardError.write("netcache: error: \(message(for: error))\n")
             Foundation.exit(code.rawValue)
         }
     }

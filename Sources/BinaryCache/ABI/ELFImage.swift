@@ -25,7 +25,12 @@ struct ELFImage: Equatable {
     init?(descriptor: Int32) throws {
         guard Self.started else { throw ELFError("libelf is too old for this program") }
         var magic = [UInt8](repeating: 0, count: 4)
-        guard pread(descriptor, &magic, 4, 0) == 4, magic == [0x7F, 0x45, 0x4C, 0x46] else { return nil }
+        // A read that fails is an error, not a file that is not ELF: its needs would be
+        // left out of the signed abi field.
+        guard magic.withUnsafeMutableBytes({ preadFully(descriptor, $0, at: 0) }) >= 0 else {
+            throw ELFError("cannot read: \(String(cString: strerror(errno)))")
+        }
+        guard magic == [0x7F, 0x45, 0x4C, 0x46] else { return nil }
         guard let elf = elf_begin(descriptor, ELF_C_READ_MMAP, nil) else { throw ELFError(String(cString: elf_errmsg(-1))) }
         defer { elf_end(elf) }
         guard elf_kind(elf) == ELF_K_ELF else { return nil }

@@ -7,6 +7,7 @@ final class ByteQueue: @unchecked Sendable {
     private var chunks: [[UInt8]] = []
     private var finished = false
     private var failure: (any Error)?
+    private var abandoned = false
     private let capacity: Int
 
     init(capacity: Int) {
@@ -37,10 +38,18 @@ final class ByteQueue: @unchecked Sendable {
     /// The consumer gives up: producers stop blocking and see `push` return `false`.
     func abandon(_ error: any Error) {
         condition.lock()
+        abandoned = true
         if failure == nil { failure = error }
         chunks.removeAll()
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Whether the consumer gave up: the producer may stop at once.
+    var isAbandoned: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return abandoned
     }
 
     /// The next chunk, `nil` at the end; throws the producer's error.

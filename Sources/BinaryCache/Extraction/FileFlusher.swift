@@ -6,7 +6,9 @@ import Foundation
 /// This flushes the release's own files only, as dpkg does, where one `syncfs` would also
 /// wait for every other process's dirty data on the file system: on a busy node that can
 /// take far longer than the install itself. fsync mostly waits for the disk, so many
-/// threads keep many flushes in flight at little CPU cost.
+/// threads keep many flushes in flight at little CPU cost. With fewer threads than asked
+/// for (the system would not make more), it works with those it has; with none, each
+/// file is flushed as it is handed over.
 final class FileFlusher: @unchecked Sendable {
     private let condition = NSCondition()
     private var pending: [(descriptor: Int32, path: String)] = []
@@ -18,9 +20,18 @@ final class FileFlusher: @unchecked Sendable {
 
     init(threads count: Int = 16, capacity: Int = 256) {
         self.capacity = capacity
-        threads = count
         for _ in 0..<count {
-            Thread.detachNewThread { [self] in work() }
+            condition.lock()
+            threads += 1
+            condition.unlock()
+            do {
+                try DetachedThread.start { [self] in work() }
+            } catch {
+                condition.lock()
+                threads -= 1
+                condition.unlock()
+                break
+            }
         }
     }
 
@@ -36,6 +47,11 @@ final class FileFlusher: @unchecked Sendable {
         if let failure {
             close(descriptor)
             throw failure
+        }
+        if threads == 0 {
+            failure = Self.flushAndClose(descriptor, path: path)
+            if let failure { throw failure }
+            return
         }
         pending.append((descriptor, path))
         // One thread is enough for one file: waking them all costs a context switch each.
@@ -76,16 +92,23 @@ final class FileFlusher: @unchecked Sendable {
                 condition.broadcast()
             }
             condition.unlock()
-            let error = fsync(file.descriptor) == 0 ? nil : errno
-            let closeError = close(file.descriptor) == 0 ? nil : errno
+            let error = Self.flushAndClose(file.descriptor, path: file.path)
             condition.lock()
-            if let code = error ?? closeError, failure == nil {
-                failure = ArchiveError("cannot write \(file.path): \(String(cString: strerror(code)))")
+            if let error, failure == nil {
+                failure = error
                 condition.broadcast()
             }
         }
         threads -= 1
         condition.broadcast()
         condition.unlock()
+    }
+
+    private static func flushAndClose(_ descriptor: Int32, path: String) -> ArchiveError? {
+        var result = fsync(descriptor)
+        while result != 0 && errno == EINTR { result = fsync(descriptor) }
+        let error = result == 0 ? nil : errno
+        let closeError = close(descriptor) == 0 ? nil : errno
+        return (error ?? closeError).map { ArchiveError("cannot write \(path): \(String(cString: strerror($0)))") }
     }
 }

@@ -49,8 +49,16 @@ final class LockFile {
 
     deinit {
         if let name, removeWhenReleased { unlinkat(directory, name, 0) }
-        close(descriptor)
+        Self.release(descriptor)
         if name != nil { close(directory) }
+    }
+
+    /// Unlocks, then closes: the lock must not depend on the close succeeding, or a
+    /// descriptor that a failed close left open would hold it against this process's own
+    /// next lock of the same file (a coordination lock is taken again to make staging).
+    private static func release(_ descriptor: Int32) {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 
     /// `/run/netcache`, made private to root if it is not there yet.
@@ -60,8 +68,17 @@ final class LockFile {
         }
         let descriptor = open(rootDirectory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         var status = stat()
-        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_uid == 0, status.st_mode & 0o022 == 0 else {
+        guard descriptor >= 0, fstat(descriptor, &status) == 0 else {
+            let error = errno
             if descriptor >= 0 { close(descriptor) }
+            // A symlink in its place fails the open with ELOOP: that one is refused.
+            guard error == ELOOP || error == ENOTDIR else {
+                throw ConfigurationError("cannot open \(rootDirectory): \(String(cString: strerror(error)))")
+            }
+            throw ConfigurationError("refusing \(rootDirectory): it must be a directory only root can write to")
+        }
+        guard status.st_uid == 0, status.st_mode & 0o022 == 0 else {
+            close(descriptor)
             throw ConfigurationError("refusing \(rootDirectory): it must be a directory only root can write to")
         }
         return descriptor
@@ -71,7 +88,7 @@ final class LockFile {
     static func removeIfStale(_ name: String, in directory: Int32) {
         let descriptor = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
+        defer { release(descriptor) }
         guard isOurs(descriptor), flock(descriptor, LOCK_EX | LOCK_NB) == 0, isStillNamed(name, descriptor, in: directory) else { return }
         unlinkat(directory, name, 0)
     }
@@ -93,7 +110,7 @@ final class LockFile {
             }
             // Whoever held it before may have removed it meanwhile: then lock the new one.
             if isStillNamed(name, descriptor, in: directory) { return descriptor }
-            close(descriptor)
+            release(descriptor)
         }
     }
 

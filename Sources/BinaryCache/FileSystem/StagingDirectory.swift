@@ -25,15 +25,37 @@ final class StagingDirectory {
             throw ConfigurationError("cannot create a staging directory in \(root): \(String(cString: strerror(errno)))")
         }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        var status = stat()
-        guard descriptor >= 0, fstat(descriptor, &status) == 0, status.st_uid == geteuid(), status.st_mode & 0o077 == 0,
-            flock(descriptor, LOCK_EX | LOCK_NB) == 0
-        else {
-            if descriptor >= 0 { close(descriptor) }
-            throw ConfigurationError("the staging directory \(path) was replaced as it was created")
+        do {
+            descriptor = try Self.openCreated(path)
+        } catch {
+            // Still empty: rmdir removes nothing else, whoever's directory it now is.
+            rmdir(path)
+            throw error
         }
-        self.descriptor = descriptor
+    }
+
+    /// Opens and locks the directory just created, checking it is still the private one
+    /// mkdtemp made.
+    private static func openCreated(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let replaced = errno == ELOOP || errno == ENOTDIR || errno == ENOENT
+            throw ConfigurationError(replaced ? "the staging directory \(path) was replaced as it was created" : "cannot open the staging directory \(path): \(String(cString: strerror(errno)))")
+        }
+        var status = stat()
+        var failure: String?
+        if fstat(descriptor, &status) != 0 {
+            failure = "cannot stat the staging directory \(path): \(String(cString: strerror(errno)))"
+        } else if status.st_uid != geteuid() || status.st_mode & 0o077 != 0 {
+            failure = "the staging directory \(path) was replaced as it was created"
+        } else if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            failure = errno == EWOULDBLOCK ? "the staging directory \(path) was replaced as it was created" : "cannot lock the staging directory \(path): \(String(cString: strerror(errno)))"
+        }
+        if let failure {
+            close(descriptor)
+            throw ConfigurationError(failure)
+        }
+        return descriptor
     }
 
     /// Something is at the target already: another process installed it meanwhile.

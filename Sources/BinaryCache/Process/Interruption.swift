@@ -1,4 +1,5 @@
 import Foundation
+import NetcacheClient
 import Synchronization
 
 /// SIGINT and SIGTERM. While a release is being expanded they stop the work, so that its
@@ -60,7 +61,7 @@ public enum Interruption {
             return Array(state.stoppers.values)
         }
         guard !stoppers.isEmpty else {
-            FileHandle.standardError.write(Data("netcache: \(Interrupted(signal: number))\n".utf8))
+            StandardError.write("netcache: \(Interrupted(signal: number))\n")
             _exit(128 + number)
         }
         for stop in stoppers { stop() }

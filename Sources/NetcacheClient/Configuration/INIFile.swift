@@ -11,11 +11,14 @@ public struct INIFile: Sendable {
     public private(set) var sectionNames: [String] = []
 
     public init(contentsOf path: String) throws {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = try fileContents(path)
         } catch {
-            throw ConfigurationError("cannot read configuration file \(path): \(error.localizedDescription)")
+            throw ConfigurationError("cannot read configuration file \(path): \(error)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError("cannot read configuration file \(path): it is not UTF-8")
         }
         try self.init(text: text, origin: path)
     }

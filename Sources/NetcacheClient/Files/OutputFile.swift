@@ -28,15 +28,7 @@ public final class OutputFile {
 
     /// Writes every byte, or throws (a full disk included).
     public func write(_ bytes: UnsafeRawBufferPointer) throws(FileWriteError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw FileWriteError("cannot write \(path)", errno: errno)
-            }
-            offset += written
-        }
+        if let code = writeFully(descriptor, bytes) { throw FileWriteError("cannot write \(path)", errno: code) }
     }
 
     /// Makes the file appear under its name, durably.

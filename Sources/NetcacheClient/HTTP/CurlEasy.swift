@@ -28,7 +28,7 @@ final class CurlEasy {
     /// throw: the caller decides which statuses are errors.
     func perform(_ request: HTTPRequest, onBody: (_ head: HTTPResponseHead, _ chunk: UnsafeRawBufferPointer) -> Bool) throws(HTTPClientError) -> HTTPResponseHead {
         let outcome = withoutActuallyEscaping(onBody) { onBody in
-            run(request, state: TransferState(onBody: onBody, body: request.body, label: "\(request.method) \(request.url)"))
+            run(request, state: TransferState(onBody: onBody, body: request.body, label: "\(request.method) \(request.url)", stopped: request.stopped))
         }
         switch outcome {
         case .success(let head): return head
@@ -77,7 +77,7 @@ final class CurlEasy {
         netcache_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         netcache_curl_setopt_callback(handle, CURLOPT_HEADERFUNCTION, curlHeader)
         netcache_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
-        if TransferProgress.reporter != nil {
+        if TransferProgress.reporter != nil || request.stopped != nil {
             netcache_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
             netcache_curl_setopt_progress(handle, curlProgress)
             netcache_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
@@ -116,13 +116,15 @@ private final class TransferState {
     var stoppedByCaller = false
     /// What the progress display calls the transfer.
     let label: String
+    let stopped: (@Sendable () -> Bool)?
     private var body: HTTPRequest.Body?
     private var bytesOffset = 0
 
-    init(onBody: @escaping (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool, body: HTTPRequest.Body?, label: String) {
+    init(onBody: @escaping (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool, body: HTTPRequest.Body?, label: String, stopped: (@Sendable () -> Bool)?) {
         self.onBody = onBody
         self.body = body
         self.label = label
+        self.stopped = stopped
     }
 
     func header(_ line: String) {
@@ -173,6 +175,8 @@ private let curlWrite: netcache_curl_data_callback = { buffer, size, count, cont
 
 private let curlProgress: netcache_curl_progress_callback = { context, downloadTotal, downloaded, uploadTotal, uploaded in
     let state = state(context)
+    // Non-zero aborts the transfer, which then fails (CURLE_ABORTED_BY_CALLBACK).
+    if state.stopped?() == true { return 1 }
     // An upload reports its body; a download, what arrived of the answer.
     if uploadTotal > 0 {
         TransferProgress.reporter?(state.label, Int(uploaded), Int(uploadTotal))

@@ -33,6 +33,10 @@ struct HTTPRequest {
     var resumeFrom = 0
     /// Origins redirect; caches do not.
     var followRedirects = false
+    /// Asked about once a second while the transfer runs, even when no byte arrives:
+    /// `true` aborts it, so that a transfer nobody waits for any more does not go on
+    /// until its timeout.
+    var stopped: (@Sendable () -> Bool)?
 }
 
 /// The status line and headers of an answer (names lower-cased, the last value kept).

@@ -111,7 +111,11 @@ public struct ShacacheClient: Sendable {
     /// Streams the blob to `sink`, checking its SHA-512; resumes with `Range` when the
     /// connection is cut and the server advertised byte ranges. Throws at the end on a
     /// checksum mismatch: `sink` must treat what it got as untrusted until this returns.
-    public func download(_ sha512: String, into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// `stopped` returning `true` ends the transfer within about a second, even one that
+    /// waits for a stalled server, with an error.
+    public func download(
+        _ sha512: String, stopped: (@Sendable () -> Bool)? = nil, into sink: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         guard let downloadURL else { throw ConfigurationError("no download-cache-url configured") }
         let url = blobURL(downloadURL, sha512)
         let digest = StreamingDigest.sha512()
@@ -122,7 +126,8 @@ public struct ShacacheClient: Sendable {
         while true {
             let start = position
             let expectedStatus = start == 0 ? 200 : 206
-            let request = HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts, resumeFrom: start)
+            var request = HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts, resumeFrom: start)
+            request.stopped = stopped
             let result = Result { () throws(HTTPClientError) -> HTTPResponseHead in
                 try CurlEasy().perform(request) { head, bytes in
                     guard head.status == expectedStatus else { return false }
@@ -141,7 +146,7 @@ public struct ShacacheClient: Sendable {
             if let sinkError { throw sinkError }
             switch result {
             case .failure(let error):
-                guard resumable, attempt < resumeAttempts, position > start else { throw error }
+                guard resumable, attempt < resumeAttempts, position > start, stopped?() != true else { throw error }
                 attempt += 1
                 continue
             case .success(let head):

@@ -27,21 +27,19 @@ public enum URLFetcher {
 
     /// Writes the body to `path`, which must not exist yet; nothing is left there on failure.
     public static func fetch(_ url: String, to path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-            let output = FileHandle(forWritingAtPath: path)
-        else { throw ConfigurationError("cannot create \(path)") }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw FileWriteError("cannot create \(path)", errno: errno) }
+        var isOpen = true
         var completed = false
         defer {
-            try? output.close()
-            if !completed { try? FileManager.default.removeItem(atPath: path) }
+            if isOpen { close(descriptor) }
+            if !completed { unlink(path) }
         }
-        do {
-            try fetch(url) { try output.write(contentsOf: $0) }
-        } catch let error as HTTPClientError {
-            throw error
-        } catch {
-            throw ConfigurationError("cannot write \(path): \(error.localizedDescription)")
+        try fetch(url) { bytes in
+            if let code = writeFully(descriptor, bytes) { throw FileWriteError("cannot write \(path)", errno: code) }
         }
+        isOpen = false
+        guard close(descriptor) == 0 else { throw FileWriteError("cannot write \(path)", errno: errno) }
         completed = true
     }
 }

@@ -9,9 +9,9 @@ public final class SigningKey: @unchecked Sendable {
     public convenience init(pemFile path: String) throws {
         let pem: [UInt8]
         do {
-            pem = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            pem = try fileContents(path)
         } catch {
-            throw OpenSSLError("cannot read signature key \(path)")
+            throw OpenSSLError("cannot read signature key \(path): \(error)")
         }
         try self.init(pem: pem, origin: path)
     }

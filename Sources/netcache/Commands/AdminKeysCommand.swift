@@ -22,9 +22,9 @@ struct AdminKeysCommand: AsyncParsableCommand {
         let keys = try await storage.location().administer(logger: Logger(label: "netcache")) { try await $0.keys(prefix: prefix) }
         if json {
             let rows = keys.map { JSONValue.object(JSONObject([("key", .string($0.key)), ("entries", .integer($0.entries)), ("bytes", .integer($0.bytes))])) }
-            printFlushed(JSONValue.array(rows).pythonJSON)
+            try printFlushed(JSONValue.array(rows).pythonJSON)
         } else {
-            for key in keys { printFlushed("\(key.key) \(key.entries) \(key.bytes)") }
+            for key in keys { try printFlushed("\(key.key) \(key.entries) \(key.bytes)") }
         }
     }
 }

@@ -16,6 +16,6 @@ struct AdminRemoveBlobCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await storage.location().administer(logger: Logger(label: "netcache")) { try await $0.removeBlob(sha512.description) }
-        printFlushed("removed \(sha512)")
+        try printFlushed("removed \(sha512)")
     }
 }

@@ -22,6 +22,6 @@ struct AdminRemoveEntryCommand: AsyncParsableCommand {
             try await $0.removeEntries(key: key, naming: sha512.description)
         }
         guard removed > 0 else { throw CommandError("no entry under \(key) names \(sha512.description.prefix(16))…") }
-        printFlushed("\(removed) entr\(removed == 1 ? "y" : "ies") removed")
+        try printFlushed("\(removed) entr\(removed == 1 ? "y" : "ies") removed")
     }
 }

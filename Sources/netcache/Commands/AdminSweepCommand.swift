@@ -34,8 +34,8 @@ struct AdminSweepCommand: AsyncParsableCommand {
         }
         let verb = apply ? "removed" : "would remove"
         for blob in swept {
-            printFlushed("\(verb) \(blob.sha512) \(blob.size) \(blob.lastUsed.formatted(.iso8601))")
+            try printFlushed("\(verb) \(blob.sha512) \(blob.size) \(blob.lastUsed.formatted(.iso8601))")
         }
-        printFlushed("\(swept.count) unreferenced blob(s), \(swept.reduce(0) { $0 + $1.size }) bytes, \(apply ? "removed" : "not removed (dry run: give --apply)")")
+        try printFlushed("\(swept.count) unreferenced blob(s), \(swept.reduce(0) { $0 + $1.size }) bytes, \(apply ? "removed" : "not removed (dry run: give --apply)")")
     }
 }

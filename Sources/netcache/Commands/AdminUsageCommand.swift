@@ -22,11 +22,11 @@ struct AdminUsageCommand: AsyncParsableCommand {
             let document: [(key: String, value: JSONValue)] = [
                 ("blobs", .integer(usage.blobs)), ("bytes", .integer(usage.bytes)), ("entries_by_kind", .array(kinds)), ("largest_releases", .array(releases)),
             ]
-            printFlushed(JSONValue.object(JSONObject(document)).pythonJSON)
+            try printFlushed(JSONValue.object(JSONObject(document)).pythonJSON)
             return
         }
-        printFlushed("blobs: \(usage.blobs), \(usage.bytes) bytes")
-        for kind in usage.entriesByKind { printFlushed("entries \(kind.kind): \(kind.entries)") }
-        for release in usage.largestReleases { printFlushed("release \(release.key): \(release.bytes) bytes") }
+        try printFlushed("blobs: \(usage.blobs), \(usage.bytes) bytes")
+        for kind in usage.entriesByKind { try printFlushed("entries \(kind.kind): \(kind.entries)") }
+        for release in usage.largestReleases { try printFlushed("release \(release.key): \(release.bytes) bytes") }
     }
 }

@@ -57,7 +57,7 @@ struct DownloadCommand: ParsableCommand {
             throw CommandError("No result found with given criteria.")
         }
         if list {
-            printFlushed(JSONValue.array(matches.map(JSONValue.object)).pythonIndentedSortedJSON)
+            try printFlushed(JSONValue.array(matches.map(JSONValue.object)).pythonIndentedSortedJSON)
             return
         }
         let sha512 = first["sha512"]!.stringValue!
@@ -68,13 +68,17 @@ struct DownloadCommand: ParsableCommand {
             try cache.shacache.download(sha512) { try file.write($0) }
             try file.commit()
         } else {
-            try cache.shacache.download(sha512) { try FileHandle.standardOutput.write(contentsOf: $0) }
+            try cache.shacache.download(sha512) { bytes in
+                if let code = writeFully(STDOUT_FILENO, bytes) {
+                    throw CommandError("cannot write to standard output: \(String(cString: strerror(code)))")
+                }
+            }
         }
     }
 
     /// Which criterion left out each entry: applied one after the other, as the filter does.
     private func explain(_ trusted: [JSONObject], _ filters: [Criterion], under key: String) {
-        let say = { (line: String) in FileHandle.standardError.write(Data("netcache: \(line)\n".utf8)) }
+        let say = { (line: String) in StandardError.write("netcache: \(line)\n") }
         let name = { (entry: JSONObject) in String(entry["sha512"]?.stringValue?.prefix(16) ?? "?") + "…" }
         say("\(trusted.count) trusted entr\(trusted.count == 1 ? "y" : "ies") under \(key)")
         var remaining = trusted

@@ -32,6 +32,6 @@ struct ExportCommand: AsyncParsableCommand {
             dataDirectory: URL(fileURLWithPath: data), keys: keys.isEmpty ? nil : keys, to: output, warn: printWarning,
             progress: { blobs, bytes in display?.count("exported", files: blobs, bytes: bytes) })
         display?.finish()
-        printFlushed("\(summary.entries) entries, \(summary.blobs) blobs")
+        try printFlushed("\(summary.entries) entries, \(summary.blobs) blobs")
     }
 }

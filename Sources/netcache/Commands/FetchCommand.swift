@@ -67,7 +67,7 @@ struct FetchCommand: ParsableCommand {
         if verbose {
             downloads.explain = { line in
                 display?.clear()
-                FileHandle.standardError.write(Data("netcache: \(line)\n".utf8))
+                StandardError.write("netcache: \(line)\n")
             }
         }
         let path: String
@@ -85,7 +85,7 @@ struct FetchCommand: ParsableCommand {
         }
         display?.finish()
         guard json else {
-            printFlushed("\(path): \(source.summary)")
+            try printFlushed("\(path): \(source.summary)")
             return
         }
         summary.add("path", path)
@@ -99,7 +99,7 @@ struct FetchCommand: ParsableCommand {
         summary.add("sha512", sha512)
         var status = stat()
         summary.add("size", stat(path, &status) == 0 ? Int(status.st_size) : nil)
-        summary.print()
+        try summary.print()
     }
 
     /// The last component of the URL's path, as `wget` and `curl -O` name it.

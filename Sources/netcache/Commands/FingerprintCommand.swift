@@ -36,12 +36,12 @@ struct FingerprintCommand: ParsableCommand {
                 ("libc", .array(fingerprint.libc.map(JSONValue.string))),
                 ("software_root", .string(fingerprint.softwareRoot)),
             ])
-            print(JSONValue.object(object).pythonJSON)
+            try printFlushed(JSONValue.object(object).pythonJSON)
         } else {
-            print("os             \(fingerprint.os.tuple.joined(separator: " "))")
-            print("multiarch      \(fingerprint.multiarch)")
-            print("libc           \(fingerprint.libc.joined(separator: " "))")
-            print("software_root  \(fingerprint.softwareRoot)")
+            try printFlushed("os             \(fingerprint.os.tuple.joined(separator: " "))")
+            try printFlushed("multiarch      \(fingerprint.multiarch)")
+            try printFlushed("libc           \(fingerprint.libc.joined(separator: " "))")
+            try printFlushed("software_root  \(fingerprint.softwareRoot)")
         }
     }
 }

@@ -27,6 +27,6 @@ struct ImportCommand: AsyncParsableCommand {
         let summary = try await BundleImport.read(
             bundle, into: URL(fileURLWithPath: data), progress: { blobs, bytes in display?.count("imported", files: blobs, bytes: bytes) })
         display?.finish()
-        printFlushed("\(summary.blobs) blobs, \(summary.entries) entries (\(summary.newEntries) new)")
+        try printFlushed("\(summary.blobs) blobs, \(summary.entries) entries (\(summary.newEntries) new)")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BinaryCache
 import Foundation
+import NetcacheClient
 
 struct InstallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,7 +73,7 @@ struct InstallCommand: ParsableCommand {
         if verbose {
             installer.explain = { line in
                 display?.clear()
-                FileHandle.standardError.write(Data("netcache: \(line)\n".utf8))
+                StandardError.write("netcache: \(line)\n")
             }
         }
         do {
@@ -87,16 +88,16 @@ struct InstallCommand: ParsableCommand {
                 summary.add("size", installed.entry.size)
                 summary.add("sha512", installed.entry.sha512)
                 summary.add("warnings", .array(installed.warnings.map { .string($0) }))
-                summary.print()
+                try summary.print()
                 return
             }
-            print("installed: \(installed.path) from \(installed.key) (\(installed.entry.format.rawValue), sha512 \(installed.entry.sha512))")
+            try printFlushed("installed: \(installed.path) from \(installed.key) (\(installed.entry.format.rawValue), sha512 \(installed.entry.sha512))")
         } catch let buildIt as Installer.BuildIt {
-            FileHandle.standardError.write(Data("netcache: not installed from the binary cache: \(buildIt.description)\n".utf8))
+            StandardError.write("netcache: not installed from the binary cache: \(buildIt.description)\n")
             if json {
                 summary.add("installed", .bool(false))
                 summary.add("reason", buildIt.description)
-                summary.print()
+                try summary.print()
             }
             throw ExitCode(3)
         }

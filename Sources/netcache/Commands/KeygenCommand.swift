@@ -31,17 +31,18 @@ struct KeygenCommand: ParsableCommand {
         }
         let generated = try KeyGenerator.generate(commonName: commonName, bits: bits)
         try createExclusively(keyFile, contents: generated.privateKeyPEM, mode: 0o600)
-        if let certFile {
-            do {
+        // A key whose certificate was lost is removed: the next run may then make both.
+        do {
+            if let certFile {
                 try createExclusively(certFile, contents: generated.certificatePEM, mode: 0o644)
-            } catch {
-                unlink(keyFile)
-                throw error
+            } else {
+                try printFlushed(generated.certificatePEM, terminator: "")
             }
-        } else {
-            print(generated.certificatePEM, terminator: "")
+        } catch {
+            unlink(keyFile)
+            throw error
         }
-        FileHandle.standardError.write(Data("Don't forget to add the certificate to the signature-certificate-list in your SlapOS configuration file.\n".utf8))
+        StandardError.write("Don't forget to add the certificate to the signature-certificate-list in your SlapOS configuration file.\n")
     }
 
     private func isSymlink(_ path: String) -> Bool {
@@ -51,8 +52,11 @@ struct KeygenCommand: ParsableCommand {
     private func createExclusively(_ path: String, contents: String, mode: mode_t) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw CommandError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(contents.utf8))
-        try handle.synchronize()
+        let code = writeFully(descriptor, contents) ?? (fsync(descriptor) == 0 ? nil : errno)
+        let closeCode = close(descriptor) == 0 ? nil : errno
+        if let failure = code ?? closeCode {
+            unlink(path)
+            throw CommandError("cannot write \(path): \(String(cString: strerror(failure)))")
+        }
     }
 }

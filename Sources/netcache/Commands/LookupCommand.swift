@@ -61,11 +61,11 @@ struct LookupCommand: ParsableCommand {
                         }))),
                     ]))
                 }
-                print(JSONValue.array(rows).pythonIndentedSortedJSON)
+                try printFlushed(JSONValue.array(rows).pythonIndentedSortedJSON)
                 return
             }
             guard !candidates.isEmpty else {
-                print("no binary-cache entry for \(release)")
+                try printFlushed("no binary-cache entry for \(release)")
                 return
             }
             let header = ["key", "format", "multiarch", "distribution", "version", "codename", "size", "release?", "compatible?", "by abi?", "verified?", "relocate?", "why not"]
@@ -78,7 +78,7 @@ struct LookupCommand: ParsableCommand {
                     candidate.installable ? (candidate.relocatedFrom == nil ? "no" : "yes") : "-", candidate.refusal ?? "-",
                 ]
             }
-            printTable(header: header, rows: rows)
+            try printTable(header: header, rows: rows)
         }
     }
 }

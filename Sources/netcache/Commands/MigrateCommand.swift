@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetcacheClient
 import Logging
 import NetcacheServer
 
@@ -52,10 +53,10 @@ struct MigrateCommand: AsyncParsableCommand {
         var logger = Logger(label: "netcache")
         logger.logLevel = .warning
         let summary = try await Migration(from: source, to: destination, logger: logger).run(warn: printWarning)
-        printFlushed(
+        try printFlushed(
             "\(summary.blobsCopied) blobs copied (\(summary.blobsPresent) already there), \(summary.entriesAdded) entries added (\(summary.entriesPresent) already there)")
         if summary.blobsCorrupt > 0 {
-            FileHandle.standardError.write(Data("netcache: \(summary.blobsCorrupt) blob(s) of the source do not match their SHA-512 and were not copied\n".utf8))
+            StandardError.write("netcache: \(summary.blobsCorrupt) blob(s) of the source do not match their SHA-512 and were not copied\n")
             throw ExitCode(1)
         }
     }

@@ -60,7 +60,7 @@ struct MirrorPullCommand: AsyncParsableCommand {
             do {
                 let (entries, blobs) = try await pull(job.key, from: job.cache, binary: job.binary, into: target)
                 display?.clear()
-                printFlushed("\(job.key): \(entries) entries, \(blobs) blobs")
+                try printFlushed("\(job.key): \(entries) entries, \(blobs) blobs")
             } catch {
                 failures += 1
                 display?.clear()

@@ -51,18 +51,18 @@ struct PublishCommand: ParsableCommand {
         display?.finish()
         if json {
             summarise(outcome, publisher, into: &summary)
-            summary.print()
+            try summary.print()
             return
         }
-        for (path, reason) in publisher.excluded { print("left out: \(path) (\(reason))") }
-        for path in publisher.privilegeBitsDropped { print("setuid/setgid bit dropped: \(path)") }
+        for (path, reason) in publisher.excluded { try printFlushed("left out: \(path) (\(reason))") }
+        for path in publisher.privilegeBitsDropped { try printFlushed("setuid/setgid bit dropped: \(path)") }
         switch outcome {
         case .skipped(let reason):
-            print("skipped: \(reason)")
+            try printFlushed("skipped: \(reason)")
         case .published(let archives):
             for archive in archives {
                 let state = archive.indexed ? "published" : "unchanged"
-                print("\(state): \(archive.key) \(archive.entry.format.rawValue) \(archive.entry.size ?? 0) bytes sha512 \(archive.entry.sha512)")
+                try printFlushed("\(state): \(archive.key) \(archive.entry.format.rawValue) \(archive.entry.size ?? 0) bytes sha512 \(archive.entry.sha512)")
             }
         }
     }

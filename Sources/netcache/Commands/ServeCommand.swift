@@ -188,7 +188,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = try NetcacheServer(configuration: configuration, logger: logger)
         logger.info("\(server.policySummary)")
         try await server.run { url in
-            printFlushed("listening on \(url)")
+            // The server is up whether or not anyone reads this: it goes on serving.
+            do { try printFlushed("listening on \(url)") } catch { printWarning("\(error)") }
         }
     }
 

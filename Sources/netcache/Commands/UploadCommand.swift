@@ -66,8 +66,8 @@ struct UploadCommand: ParsableCommand {
             sha512 = try cache.upload(file: fetched.path, key: key, metadata: metadata)
         }
         display?.finish()
-        printFlushed("sha512: \(sha512)")
-        if let key { printFlushed("key: \(key)") }
+        try printFlushed("sha512: \(sha512)")
+        if let key { try printFlushed("key: \(key)") }
     }
 
     /// The key and metadata to index the data under; `nil` for `--file` alone, which only

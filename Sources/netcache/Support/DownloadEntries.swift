@@ -20,7 +20,7 @@ struct DownloadEntries {
     }
 
     /// Prints the entries as a table with `field` (`url`, `basename`) as a column, or as JSON.
-    func print(field: String, json: Bool) {
+    func print(field: String, json: Bool) throws {
         if json {
             let rows = entries.map { entry -> JSONValue in
                 let fields = entry.fields
@@ -32,14 +32,14 @@ struct DownloadEntries {
                     ("info", .string(entry.info)),
                 ]))
             }
-            Swift.print(JSONValue.array(rows).pythonIndentedSortedJSON)
+            try printFlushed(JSONValue.array(rows).pythonIndentedSortedJSON)
             return
         }
         guard !entries.isEmpty else {
-            Swift.print("no entry under \(key)")
+            try printFlushed("no entry under \(key)")
             return
         }
-        Swift.print("key: \(key)")
+        try printFlushed("key: \(key)")
         let rows = entries.map { entry in
             let fields = entry.fields
             return [
@@ -47,6 +47,6 @@ struct DownloadEntries {
                 isTrusted(entry) ? "yes" : "no",
             ]
         }
-        printTable(header: ["sha512", field, "trusted?"], rows: rows)
+        try printTable(header: ["sha512", field, "trusted?"], rows: rows)
     }
 }

@@ -19,10 +19,10 @@ struct JSONSummary {
         add(key, number.map { .integer($0) } ?? .null)
     }
 
-    func print() {
+    func print() throws {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let all = fields + [("seconds", .double((seconds * 1000).rounded() / 1000))]
-        printFlushed(JSONValue.object(JSONObject(all)).pythonJSON)
+        try printFlushed(JSONValue.object(JSONObject(all)).pythonJSON)
     }
 }

@@ -1,14 +1,18 @@
 import Foundation
+import NetcacheClient
 import NetcacheProtocol
 
 /// Writes a warning line to stderr; stdout stays for data.
 func printWarning(_ message: String) {
-    FileHandle.standardError.write(Data("netcache: warning: \(message)\n".utf8))
+    StandardError.write("netcache: warning: \(message)\n")
 }
 
-/// Writes a line to stdout unbuffered: scripts wait for it.
-func printFlushed(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+/// Writes a result to stdout, unbuffered (scripts wait for it) and checked: a result that
+/// cannot be written fails the command, whose one error line says so.
+func printFlushed(_ text: String, terminator: String = "\n") throws {
+    if let code = writeFully(STDOUT_FILENO, text + terminator) {
+        throw CommandError("cannot write to standard output: \(String(cString: strerror(code)))")
+    }
 }
 
 /// A failure while running a command: one line on stderr, exit status 1, no usage text

@@ -77,7 +77,7 @@ final class ProgressDisplay: Sendable {
             defer { state.drawn = false }
             return state.drawn
         }
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if drawn { StandardError.write("\r\u{1B}[K") }
     }
 
     /// Erases the line and stops reporting.
@@ -87,7 +87,7 @@ final class ProgressDisplay: Sendable {
     }
 
     private func draw(_ line: String) {
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        StandardError.write("\r\u{1B}[K\(line)")
     }
 
     /// "GET https://host/shacache/0f3a…" as "GET shacache/0f3a1b2c…".
