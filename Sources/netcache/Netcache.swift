@@ -43,7 +43,9 @@ struct Netcache: AsyncParsableCommand {
             // Usage errors (64) and --help keep the parser's text, usage line included; every
             // other failure is one line, prefixed like the warnings.
             if code == .validationFailure || code == .success || error is ExitCode { exit(withError: error) }
-            StandardError.write("netcache: error: \(message(for: error))\n")
+            // One line whatever the message holds: a name from an archive may hold a newline.
+            let line = message(for: error).replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+            StandardError.write("netcache: error: \(line)\n")
             Foundation.exit(code.rawValue)
         }
     }

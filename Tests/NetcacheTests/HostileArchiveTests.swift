@@ -80,6 +80,11 @@ final class HostileArchiveTests: XCTestCase {
         try assertRefused([.directory(fixture.md5), .file("/\u{301}" + outside + "/planted")], mentioning: "refusing absolute path")
     }
 
+    /// A newline in a name cannot forge a second line of output.
+    func testANameWithANewlineIsRefusedOnOneLine() throws {
+        try assertRefused([.directory(fixture.md5), .file(fixture.md5 + "/../planted\ninstalled: forged")], mentioning: "planted\\ninstalled: forged")
+    }
+
     func testReplacingASymlinkIsRefused() throws {
         try assertRefused(
             [.directory(fixture.md5), .symlink(fixture.md5 + "/link", target: decoy), .file(fixture.md5 + "/link")],

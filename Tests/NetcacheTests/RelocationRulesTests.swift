@@ -25,7 +25,7 @@ final class RelocationRulesTests: XCTestCase {
         XCTAssertFalse(counts("-Lx"), "not a flag")
         XCTAssertFalse(counts("/-L"), "a flag's letters in a path")
         XCTAssertFalse(counts("ab-isystem"), "a path byte before the flag")
-        XCTAssertFalse(counts(String(repeating: "a", count: 11)), "a run longer than any flag, cut by the window")
+        XCTAssertFalse(counts(String(repeating: "a", count: 16)), "a run longer than any flag, cut by the window")
     }
 
     /// In a `.pyc`, the byte before a string is its marshalled length: 0x4C ('L') for 76
@@ -34,7 +34,9 @@ final class RelocationRulesTests: XCTestCase {
         let rewrite = try RootRewrite(from: "/opt/slapgrid", to: "/srv/sr")
         let root = Array("/opt/slapgrid/x".utf8)
         for (header, counts) in [([0x7A, 0x4C], true), ([0xDA, 0x2F], true), ([0x61, 0x4C, 0, 0, 0x41], true),
-                                 ([0xF5, 0x00, 0x01, 0, 0x30], true), ([0x78, 0x4C, 0, 0, 0x41], false), ([0x79, 0x4C], false)] as [([UInt8], Bool)] {
+                                 ([0xF5, 0x00, 0x01, 0, 0x30], true), ([0x78, 0x4C, 0, 0, 0x41], false), ([0x79, 0x4C], false),
+                                 ([0x7A, 0x7A, 0x2D, 0x49], true), ([0x7A, 0x71, 0x2E], true), ([0x61, 0x7A, 0, 0, 0x7A, 0x2D, 0x4C], true),
+                                 ([0x79, 0x7A, 0x2D, 0x49], false), ([0x7A, 0x7A, 0x2D, 0x58], false)] as [([UInt8], Bool)] {
             let bytes = ArraySlice([0x00] + header + root)
             XCTAssertEqual(rewrite.isOccurrence(in: bytes, at: 1 + header.count, startsFile: true, bytecode: true), counts, "\(header)")
             XCTAssertFalse(header.last == 0x4C && rewrite.isOccurrence(in: bytes, at: 1 + header.count, startsFile: true), "outside bytecode, a letter before is a longer path")

@@ -272,7 +272,9 @@ final class RelocationTests: XCTestCase {
         let constant = release + "/share/" + String(repeating: "x", count: 97 - release.count - 7)
         XCTAssertEqual((release + "/lib/mod.py").utf8.count, 0x42)
         XCTAssertEqual(constant.utf8.count, 0x61)
-        try "WHERE = \"\(constant)\"\n".write(toFile: release + "/lib/mod.py", atomically: true, encoding: .utf8)
+        let flags = "-I" + release + "/include"
+        XCTAssertEqual(flags.utf8.count, 0x41, "a marshalled string that starts with a flag glued to the root")
+        try "WHERE = \"\(constant)\"\nFLAGS = \"\(flags)\"\n".write(toFile: release + "/lib/mod.py", atomically: true, encoding: .utf8)
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         let compiled = try NetcacheTests.run(python, ["-m", "compileall", "-q", release + "/lib"])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
@@ -285,10 +287,10 @@ final class RelocationTests: XCTestCase {
         let moved = shortB + "/" + fixture.md5
         XCTAssertEqual(try holding(shortA, under: moved), [])
         let imported = try NetcacheTests.run(
-            python, ["-v", "-c", "import sys; sys.path.insert(0, '\(moved)/lib'); import mod; print(mod.WHERE)"],
+            python, ["-v", "-c", "import sys; sys.path.insert(0, '\(moved)/lib'); import mod; print(mod.WHERE); print(mod.FLAGS)"],
             environment: ["PYTHONDONTWRITEBYTECODE": "1"])
         let padding = String(repeating: "/", count: shortA.count - shortB.count)
-        XCTAssertEqual(imported.output, shortB + padding + constant.dropFirst(shortA.count) + "\n", imported.stderr)
+        XCTAssertEqual(imported.output, shortB + padding + constant.dropFirst(shortA.count) + "\n-I" + shortB + padding + flags.dropFirst(2 + shortA.count) + "\n", imported.stderr)
         XCTAssertTrue(imported.stderr.contains("# code object from '\(moved)/lib/__pycache__/mod.cpython-"), "the compiled module was not used")
     }
 

@@ -8,9 +8,10 @@
 /// In Python bytecode a path also starts a marshalled string, whose length (a byte that may
 /// well be a letter) comes right before it.
 enum PathStart {
-    /// The longest prefix `counts` accepts; callers give it at least this many bytes
-    /// before the occurrence, and one more.
-    static let lookBehind = 11
+    /// How far back the rules look: the longest glued prefix (`-idirafter`) behind the
+    /// longest marshal header (5 bytes); callers give this many bytes before an
+    /// occurrence, and one more.
+    static let lookBehind = 15
 
     private static let gluedPrefixes: [[UInt8]] = ["-L", "-I", "-R", "-isystem", "-iquote", "-idirafter", "."].map { Array($0.utf8) }
 
@@ -37,17 +38,24 @@ enum PathStart {
     }
 
     /// Whether an occurrence of `length` bytes right after `before` starts a string that
-    /// Python's marshal wrote (`.pyc`): a short string's type (`z`, `Z`) and one-byte
-    /// length, or a string's type (`a`, `A`, `u`, `t`, `s`) and four-byte little-endian
-    /// length, either type perhaps flagged as a reference (0x80), and a length that holds
-    /// the occurrence.
+    /// Python's marshal wrote (`.pyc`), or follows a glued prefix that starts one (`-I<root>`
+    /// in sysconfig's flags): a short string's type (`z`, `Z`) and one-byte length, or a
+    /// string's type (`a`, `A`, `u`, `t`, `s`) and four-byte little-endian length, either
+    /// type perhaps flagged as a reference (0x80), and a length that holds the occurrence.
     static func startsMarshalledString<Bytes: BidirectionalCollection>(after before: Bytes, length: Int) -> Bool where Bytes.Element == UInt8 {
-        let bytes = Array(before.suffix(5))
-        if bytes.count >= 2, [UInt8(ascii: "z"), UInt8(ascii: "Z")].contains(bytes[bytes.count - 2] & 0x7F), Int(bytes[bytes.count - 1]) >= length {
+        let bytes = Array(before.suffix(lookBehind + 1))
+        for prefix in [[]] + gluedPrefixes where bytes.count >= prefix.count && bytes.suffix(prefix.count).elementsEqual(prefix) {
+            if isMarshalHeader(Array(bytes.dropLast(prefix.count).suffix(5)), covering: prefix.count + length) { return true }
+        }
+        return false
+    }
+
+    private static func isMarshalHeader(_ header: [UInt8], covering length: Int) -> Bool {
+        if header.count >= 2, [UInt8(ascii: "z"), UInt8(ascii: "Z")].contains(header[header.count - 2] & 0x7F), Int(header[header.count - 1]) >= length {
             return true
         }
-        guard bytes.count == 5, "aAuts".utf8.contains(bytes[0] & 0x7F) else { return false }
-        let declared = Int(bytes[1]) | Int(bytes[2]) << 8 | Int(bytes[3]) << 16 | Int(bytes[4]) << 24
+        guard header.count == 5, "aAuts".utf8.contains(header[0] & 0x7F) else { return false }
+        let declared = Int(header[1]) | Int(header[2]) << 8 | Int(header[3]) << 16 | Int(header[4]) << 24
         return declared >= length
     }
 
