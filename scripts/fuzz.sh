@@ -8,7 +8,7 @@ seconds=${1:-60}
 bash scripts/install-deps.sh
 swift build -c release --product netcache-fuzz --scratch-path .build-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
-for target in shadir-entry json ini criterion binary-entry; do
+for target in shadir-entry json ini criterion binary-entry relocation-entry; do
   corpus=.build-fuzz/corpus/$target
   mkdir -p "$corpus"
   echo "== $target, $seconds s"

@@ -5,7 +5,10 @@ import NetcacheClient
 /// `[slapos]` for software_root and software_min_free_space, as slapgrid reads them.
 public struct BinaryCacheSettings: Sendable {
     public var network: NetworkCacheConfiguration
-    public var softwareRoot: String
+    /// Always in its normalised spelling, however the configuration writes it.
+    public var softwareRoot: String {
+        didSet { softwareRoot = normalisedRoot(softwareRoot) }
+    }
     /// Free space required before expanding a release (slapgrid's default: 1000M).
     public var minimumFreeSpace: Int
     /// fnmatch patterns left out of published archives, besides `.netrc` and special files
@@ -28,7 +31,7 @@ public struct BinaryCacheSettings: Sendable {
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
-        self.softwareRoot = softwareRoot
+        self.softwareRoot = normalisedRoot(softwareRoot)
         self.minimumFreeSpace = minimumFreeSpace
         self.excludePatterns = excludePatterns
         self.legacy = legacy
@@ -36,7 +39,7 @@ public struct BinaryCacheSettings: Sendable {
 
     public init(file: INIFile) throws {
         self.init(network: NetworkCacheConfiguration(file: file))
-        if let root = file.value("software_root", in: "slapos"), !root.isEmpty { softwareRoot = root }
+        if let root = file.value("software_root", in: "slapos"), !root.isEmpty { softwareRoot = normalisedRoot(root) }
         if let space = file.value("software_min_free_space", in: "slapos"), !space.isEmpty {
             guard let bytes = Self.parseHumanBytes(space) else {
                 throw ConfigurationError("software_min_free_space: cannot read '\(space)' as a size")

@@ -95,8 +95,9 @@ public struct Installer {
     }
 
     /// Tries the entries in turn. A lost blob or an unreachable cache leaves the next entry,
-    /// then "build it"; so does a blob that is not what its entry signed, but that one is
-    /// an error if none installs. Any other failure is the release's own, and final.
+    /// then "build it"; so does a blob that is not what its entry signed, or a relocation
+    /// that the tree contradicts, but those are an error if none installs. Any other
+    /// failure is the release's own, and final.
     private func installFirstThatWorks(_ installable: [Lookup.Candidate], from shacache: ShacacheClient, md5: String, root: SoftwareRoot, target: String) throws -> Installed {
         var warnings: [String] = []
         var unavailable: [String] = []
@@ -121,6 +122,10 @@ public struct Installer {
                 failure = error
             } catch let error as StreamedDownload.SignedSizeExceeded {
                 corrupt = corrupt ?? error
+                failure = error
+            } catch let error as RelocationRefused {
+                let refused = RelocationRefused("\(candidate.key) \(name): \(error)")
+                corrupt = corrupt ?? refused
                 failure = error
             }
             explain("\(name) not installed: \(failure)")
@@ -148,6 +153,14 @@ public struct Installer {
     /// Expands one entry into place; returns a warning when the release is in place but its
     /// new name may not be on disk yet.
     func expand(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws -> String? {
+        // A tree that must move brings its manifest first: a bad one refuses the entry
+        // before its archive is fetched.
+        let relocation = try RelocationPlan.make(for: entry, to: settings.softwareRoot)
+        let manifest = try relocation?.manifest.map { blob in
+            let manifest = try ManifestDownload(blob, from: shacache, in: root.descriptor, directoryPath: root.path)
+            try manifest.validate()
+            return manifest
+        }
         let download = StreamedDownload(shacache: shacache, sha512: entry.sha512, size: entry.size)
         // Entries that sign their sizes are bounded by them; the others by the free space.
         let budget = ExtractionBudget(
@@ -167,21 +180,31 @@ public struct Installer {
             defer { staging.remove() }
             var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget, durability: settings.durability)
             extractor.onEntry = onExtracted
+            let tree: TreeWriter
             do {
-                try extractor.extract(from: download.next)
+                tree = try extractor.extract(from: download.next)
             } catch {
                 try Self.stopIfInterrupted(download)
                 throw try Self.verdict(on: error, of: entry, download: download)
             }
             do {
-                try download.finish()
+                do {
+                    try download.finish()
+                } catch {
+                    try Self.stopIfInterrupted(download)
+                    throw error
+                }
+                try Interruption.check()
+                // Before directories get their modes: a read-only one must still take a
+                // rewritten symlink.
+                if let relocation, let manifest {
+                    try TreeRelocator(rewrite: relocation.rewrite, syncFiles: settings.durability == .files)
+                        .apply(manifest, staging: staging.descriptor, top: top)
+                }
+                try tree.finish()
             } catch {
-                try Self.stopIfInterrupted(download)
+                tree.cancel()
                 throw error
-            }
-            try Interruption.check()
-            if let relocation = entry.relocation, relocation.from != settings.softwareRoot, !relocation.isEmpty {
-                try TreeRelocator(manifest: relocation, to: settings.softwareRoot).apply(staging: staging.descriptor, top: top)
             }
             do {
                 try staging.move(top, to: target)

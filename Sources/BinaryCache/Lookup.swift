@@ -71,8 +71,8 @@ public struct Lookup {
                     key: key, entry: entry,
                     verified: cache.trust.verifies(info: raw.info, signature: raw.signature),
                     namesRelease: BinaryEntry.legacyKey(softwareURL: entry.softwareURL) == md5,
-                    compatibility: byRule[settings.compatibility]!, byRule: byRule,
-                    relocatedFrom: entry.softwareRoot.flatMap { $0.isEmpty || $0 == settings.softwareRoot ? nil : $0 }))
+                    compatibility: byRule[settings.compatibility] ?? distribution, byRule: byRule,
+                    relocatedFrom: (try? entry.builtUnder()).flatMap { $0 == settings.softwareRoot ? nil : $0 }))
             }
         }
         return candidates

@@ -67,7 +67,7 @@ public struct Publisher {
         let gzipSpool = settings.legacy ? try SpooledArchive(directory: root) : nil
         let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
         let scan = ABIScan(releasePath: release)
-        let relocation = RelocationScan(softwareRoot: root)
+        let relocation = try RelocationScan(softwareRoot: root, spoolDirectory: root)
         let packer = TreePacker(
             source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns,
             observers: [scan, relocation] + (onPacked.map { [PackCounter(report: $0)] } ?? []))
@@ -91,6 +91,11 @@ public struct Publisher {
             (BinaryEntry.netcacheKey(softwareURL: softwareURL), zstdSpool, .zstd)
         ]
         if let gzipSpool { archives.append((md5, gzipSpool, .gzip)) }
+        let moving = relocation.record()
+        // Uploaded first: an entry never names a manifest that is not stored whole.
+        if let manifest = moving.manifest, let blob = moving.record.manifest {
+            try cache.shacache.upload(descriptor: manifest.descriptor, size: blob.size, sha512: blob.sha512)
+        }
         var published: [PublishedArchive] = []
         for archive in archives {
             let sha512 = archive.spool.finish()
@@ -98,7 +103,7 @@ public struct Publisher {
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
                 os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
                 unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: archive.format == .zstd ? scan.record() : nil,
-                relocation: archive.format == .zstd ? relocation.record() : nil)
+                relocation: archive.format == .zstd ? moving.record : nil)
             try cache.shacache.upload(descriptor: archive.spool.descriptor, size: archive.spool.size, sha512: sha512)
             let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))

@@ -28,6 +28,11 @@ static inline int netcache_open_unnamed(const char *directory) {
     return open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
+/* The same, in a directory held by a descriptor: nothing is looked up by name. */
+static inline int netcache_open_unnamed_at(int directory) {
+    return openat(directory, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 /* O_PATH is a GNU flag too: a descriptor that only marks a directory to work relative
    to, opened without needing read permission on it. */
 static const int netcache_o_path = O_PATH;

@@ -16,6 +16,9 @@ enum FuzzTarget: String, CaseIterable {
     case criterion
     /// A binary-cache entry's fields, under both keys.
     case binaryEntry = "binary-entry"
+    /// A netcache entry's fields, a NUL, then its relocation manifest: through
+    /// compatibility and relocation planning, as install reads them.
+    case relocationEntry = "relocation-entry"
 
     /// `NETCACHE_FUZZ_TARGET` names the target.
     static var selected: FuzzTarget {
@@ -46,6 +49,8 @@ enum FuzzTarget: String, CaseIterable {
             guard let fields = (try? JSONValue(parsing: input))?.objectValue else { return }
             _ = BinaryEntry(fields: fields, legacyKey: false)
             _ = BinaryEntry(fields: fields, legacyKey: true)
+        case .relocationEntry:
+            RelocationFuzzing.run(input)
         }
     }
 }

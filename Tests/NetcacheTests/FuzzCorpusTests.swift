@@ -7,7 +7,7 @@ import XCTest
 final class FuzzCorpusTests: XCTestCase {
     func testEveryCorpusReplaysWithoutACrash() throws {
         let binary = Binaries.productsDirectory.appendingPathComponent("netcache-fuzz")
-        for target in ["shadir-entry", "json", "ini", "criterion", "binary-entry"] {
+        for target in ["shadir-entry", "json", "ini", "criterion", "binary-entry", "relocation-entry"] {
             let corpus = Binaries.packageRoot.appendingPathComponent("fixtures/fuzz/" + target).path
             let inputs = try FileManager.default.contentsOfDirectory(atPath: corpus).count
             XCTAssertGreaterThan(inputs, 0, target)

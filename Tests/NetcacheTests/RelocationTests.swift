@@ -74,6 +74,13 @@ final class RelocationTests: XCTestCase {
         return found
     }
 
+    /// `path` under root A as relocation writes it under `rootB`: B padded with `/` to A's
+    /// length, so that no byte after the root moves.
+    private func relocated(_ path: String, to rootB: String) -> String {
+        precondition(path.hasPrefix(rootA + "/"))
+        return rootB + String(repeating: "/", count: rootA.count - rootB.count) + path.dropFirst(rootA.count)
+    }
+
     func testAReleaseBuiltUnderALongRootRunsUnderAShorterOne() throws {
         let release = try buildTree()
         try publish(from: release)
@@ -91,14 +98,14 @@ final class RelocationTests: XCTestCase {
         let demo = try NetcacheTests.run(URL(fileURLWithPath: moved + "/bin/demo"), [])
         XCTAssertEqual(demo.output, "44 hello from the tree\n", demo.stderr)
         let script = try NetcacheTests.run(URL(fileURLWithPath: moved + "/bin/hello"), [])
-        XCTAssertEqual(script.output, "script in \(moved)/bin\n", script.stderr)
-        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: moved + "/share/link"), moved + "/share/data.txt")
-        XCTAssertEqual(try String(contentsOfFile: moved + "/etc/config-link", encoding: .utf8), "root=\(moved)\n")
+        XCTAssertEqual(script.output, "script in \(relocated(release, to: rootB))/bin\n", script.stderr)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: moved + "/share/link"), relocated(release, to: rootB) + "/share/data.txt")
+        XCTAssertEqual(try String(contentsOfFile: moved + "/etc/config-link", encoding: .utf8), "root=\(relocated(release, to: rootB))\n")
         var first = stat(), second = stat()
         XCTAssertEqual(stat(moved + "/etc/config", &first), 0)
         XCTAssertEqual(stat(moved + "/etc/config-link", &second), 0)
         XCTAssertEqual(first.st_ino, second.st_ino, "a hard-linked file stays one file")
-        XCTAssertTrue(try String(contentsOfFile: moved + "/lib/pkgconfig/demo.pc", encoding: .utf8).hasPrefix("prefix=\(moved)\n"))
+        XCTAssertTrue(try String(contentsOfFile: moved + "/lib/pkgconfig/demo.pc", encoding: .utf8).hasPrefix("prefix=\(relocated(release, to: rootB))\n"))
         let pip = try NetcacheTests.run(URL(fileURLWithPath: moved + "/venv/bin/pip"), ["--version"])
         XCTAssertEqual(pip.status, 0, pip.stderr)
         XCTAssertTrue(pip.output.contains(" from \(moved)/venv/lib/"), pip.output)
@@ -125,5 +132,194 @@ final class RelocationTests: XCTestCase {
         XCTAssertEqual(refused.status, 3, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("(binary-cache-relocate = false)"), refused.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rootB), [])
+    }
+
+    /// Publishes the tree at `release` (under root A), installs it under a shorter root B
+    /// and returns where it went.
+    private func publishAndInstallUnderB(_ release: String, publishRoot: String? = nil) throws -> (rootB: String, moved: String) {
+        let published = try netcache("publish", "-c", try config(root: publishRoot ?? rootA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        try FileManager.default.removeItem(atPath: release)
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        let installed = try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        return (rootB, rootB + "/" + fixture.md5)
+    }
+
+    /// gcc -Os merges string literals by suffix: "data" is the tail of the path literal.
+    /// Relocation must leave every byte after the old root where it was.
+    func testStringsTheLinkerSharesKeepTheirTails() throws {
+        let release = rootA + "/" + fixture.md5
+        try FileManager.default.createDirectory(atPath: release + "/bin", withIntermediateDirectories: true)
+        let source = scratch.appendingPathComponent("shared.c").path
+        try """
+            #include <stdio.h>
+            int main(void) {
+                printf("word=%s\\n", "data");
+                printf("path=%s\\n", "\(release)/share/data");
+                return 0;
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        try CompiledRelease.gcc("-Os", "-o", release + "/bin/shared", source)
+        let strings = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/readelf"), ["-p", ".rodata", release + "/bin/shared"])
+        let literals = strings.output.split(separator: "\n").compactMap { $0.split(separator: "]", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) }
+        XCTAssertTrue(literals.contains("\(release)/share/data"), strings.output)
+        XCTAssertFalse(literals.contains("data"), "the linker did not merge the literals: this test would prove nothing")
+        let (rootB, moved) = try publishAndInstallUnderB(release)
+        let run = try NetcacheTests.run(URL(fileURLWithPath: moved + "/bin/shared"), [])
+        XCTAssertEqual(run.output, "word=data\npath=\(relocated(release, to: rootB))/share/data\n", run.stderr)
+    }
+
+    /// Only where the old root starts a path: not in `/srv<root>/etc` nor `x<root>/y`,
+    /// but after `=`, `-L` and `file://`, in text and in binaries alike.
+    func testOnlyWholePathsAreRewritten() throws {
+        let release = rootA + "/" + fixture.md5
+        try FileManager.default.createDirectory(atPath: release + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: release + "/bin", withIntermediateDirectories: true)
+        let lines = ["a=/srv\(release)/etc", "b=\(release)/etc", "c=-L\(release)/lib", "d=file://\(release)/x", "e=x\(release)/y", "\(release)/start"]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: release + "/etc/paths", atomically: true, encoding: .utf8)
+        let source = scratch.appendingPathComponent("paths.c").path
+        try """
+            #include <stdio.h>
+            int main(void) {
+                puts("/srv\(release)/etc");
+                puts("\(release)/etc");
+                return 0;
+            }
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        try CompiledRelease.gcc("-o", release + "/bin/paths", source)
+        let (rootB, moved) = try publishAndInstallUnderB(release)
+        let new = relocated(release, to: rootB)
+        let expected = ["a=/srv\(release)/etc", "b=\(new)/etc", "c=-L\(new)/lib", "d=file://\(new)/x", "e=x\(release)/y", "\(new)/start"]
+        XCTAssertEqual(try String(contentsOfFile: moved + "/etc/paths", encoding: .utf8), expected.joined(separator: "\n") + "\n")
+        let run = try NetcacheTests.run(URL(fileURLWithPath: moved + "/bin/paths"), [])
+        XCTAssertEqual(run.output, "/srv\(release)/etc\n\(new)/etc\n", run.stderr)
+    }
+
+    /// `software_root = A/` is A: the manifest is made, and the install under B moves it.
+    func testARootSpeltWithATrailingSlashIsTheSameRoot() throws {
+        let release = try buildTree()
+        let (_, moved) = try publishAndInstallUnderB(release, publishRoot: rootA + "//./")
+        XCTAssertEqual(try holding(rootA, under: moved), [])
+        let demo = try NetcacheTests.run(URL(fileURLWithPath: moved + "/bin/demo"), [])
+        XCTAssertEqual(demo.output, "44 hello from the tree\n", demo.stderr)
+    }
+
+    /// A non-root install: a symlink in a directory that the archive makes read-only is
+    /// re-pointed before the directory gets its mode, which it then has, with its time.
+    func testANonRootInstallRelocatesInReadOnlyDirectories() throws {
+        guard getuid() == 0 else { throw TestFailure("this test installs as nobody; run the suite as root, as CI does") }
+        let release = rootA + "/" + fixture.md5
+        try FileManager.default.createDirectory(atPath: release + "/share/ro", withIntermediateDirectories: true)
+        try "data\n".write(toFile: release + "/share/data.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: release + "/share/ro/link", withDestinationPath: release + "/share/data.txt")
+        var times = [timespec(tv_sec: 1_500_000_000, tv_nsec: 0), timespec(tv_sec: 1_500_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, release + "/share/ro", &times, 0), 0)
+        XCTAssertEqual(chmod(release + "/share/ro", 0o555), 0)
+        let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        XCTAssertEqual(chown(rootB, 65534, 65534), 0)
+        chmod(fixture.directory.path, 0o755)
+        let configB = try config(root: rootB)
+        let installed = try NetcacheTests.run(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", Binaries.netcache.path, "install", "-c", configB, "--software-url", fixture.softwareURL])
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        let moved = rootB + "/" + fixture.md5
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: moved + "/share/ro/link"), relocated(release, to: rootB) + "/share/data.txt")
+        var status = stat()
+        XCTAssertEqual(lstat(moved + "/share/ro", &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o555)
+        XCTAssertEqual(status.st_mtim.tv_sec, 1_500_000_000)
+        XCTAssertEqual(status.st_uid, 65534)
+        XCTAssertEqual(try String(contentsOfFile: moved + "/share/ro/link", encoding: .utf8), "data\n")
+    }
+
+    /// A tree naming its root in more places than the 512 KiB an entry once held inline:
+    /// the manifest is a blob of its own, and every file moves.
+    func testAManifestOfAnySizeRelocates() throws {
+        let release = rootA + "/" + fixture.md5
+        let many = release + "/share/a-directory-with-a-long-name-so-that-the-manifest-grows-quickly"
+        try FileManager.default.createDirectory(atPath: many, withIntermediateDirectories: true)
+        for index in 0..<9_000 {
+            try Data("at \(release)/share\n".utf8).write(to: URL(fileURLWithPath: many + "/file-\(index).txt"))
+        }
+        let (rootB, moved) = try publishAndInstallUnderB(release)
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
+        let relocation = try XCTUnwrap(listing.first?.fields?["relocation"]?.objectValue)
+        guard case .integer(let size) = relocation["manifest"]?.objectValue?["size"] else { return XCTFail("no manifest size: \(relocation)") }
+        XCTAssertGreaterThan(size, 512 << 10)
+        XCTAssertEqual(try holding(rootA, under: moved), [])
+        XCTAssertEqual(try String(contentsOfFile: moved + "/share/a-directory-with-a-long-name-so-that-the-manifest-grows-quickly/file-8999.txt", encoding: .utf8),
+                       "at \(relocated(release, to: rootB))/share\n")
+    }
+
+    /// Compiled Python modules are rewritten in place, not dropped: relocated, they still
+    /// match their sources and are loaded as they are (a root install leaves no writable
+    /// place to compile them again).
+    func testCompiledPythonModulesAreRelocatedAndStillUsed() throws {
+        let release = rootA + "/" + fixture.md5
+        try FileManager.default.createDirectory(atPath: release + "/lib", withIntermediateDirectories: true)
+        try "WHERE = \"\(release)/share\"\n".write(toFile: release + "/lib/mod.py", atomically: true, encoding: .utf8)
+        let python = URL(fileURLWithPath: "/usr/bin/python3")
+        let compiled = try NetcacheTests.run(python, ["-m", "compileall", "-q", release + "/lib"])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let (rootB, moved) = try publishAndInstallUnderB(release)
+        XCTAssertEqual(try holding(rootA, under: moved), [])
+        let imported = try NetcacheTests.run(
+            python, ["-v", "-c", "import sys; sys.path.insert(0, '\(moved)/lib'); import mod; print(mod.WHERE)"],
+            environment: ["PYTHONDONTWRITEBYTECODE": "1"])
+        XCTAssertEqual(imported.output, "\(relocated(release, to: rootB))/share\n", imported.stderr)
+        XCTAssertTrue(imported.stderr.contains("# code object from '\(moved)/lib/__pycache__/mod.cpython-"), "the compiled module was not used")
+    }
+
+    /// The manifest is a blob the entry names: the sweep keeps it, remove-blob refuses it,
+    /// export and mirror pull carry it, and a site served from the bundle relocates.
+    func testTheManifestIsKeptExportedAndPulledWithItsEntry() throws {
+        let release = rootA + "/" + fixture.md5
+        try CompiledRelease.make(at: release, scratch: scratch)
+        let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        try FileManager.default.removeItem(atPath: release)
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
+        let manifest = try XCTUnwrap(listing.first?.fields?["relocation"]?.objectValue?["manifest"]?.objectValue?["sha512"]?.stringValue)
+
+        let pulledSite = try TemporaryDirectory.make().appendingPathComponent("data").path
+        let pulled = try netcache("mirror", "pull", "-c", try config(root: rootA), "--software-url", fixture.softwareURL, "--data", pulledSite)
+        XCTAssertEqual(pulled.status, 0, pulled.stderr)
+        XCTAssertTrue(pulled.output.hasPrefix("netcache:\(fixture.md5): 1 entries, 2 blobs\n"), pulled.output)
+        let bundle = fixture.directory.appendingPathComponent("site.tar").path
+        let exported = try netcache("export", "--data", fixture.server.dataDirectory.path, "-o", bundle)
+        XCTAssertEqual(exported.status, 0, exported.stderr)
+        let upstream = fixture.server.url
+        fixture.server.stop()
+
+        let data = fixture.server.dataDirectory.path
+        let swept = try netcache("admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", data)
+        XCTAssertEqual(swept.status, 0, swept.stderr)
+        XCTAssertTrue(fixture.server.storedBlobs().contains { $0.hasSuffix(manifest) }, "the sweep removed the manifest: \(swept.output)")
+        let removed = try netcache("admin", "remove-blob", manifest, "--data", data)
+        XCTAssertEqual(removed.status, 1, removed.stderr)
+        XCTAssertTrue(removed.stderr.contains("is named by entries under netcache:\(fixture.md5)"), removed.stderr)
+
+        let site = try TemporaryDirectory.make()
+        let imported = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
+        XCTAssertEqual(imported.output, "3 blobs, 2 entries (2 new)\n", imported.stderr)
+        let siteServer = try ServerProcess(dataDirectory: site)
+        defer { siteServer.stop() }
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        let configB = try config(root: rootB)
+        try String(contentsOfFile: configB, encoding: .utf8).replacingOccurrences(of: upstream, with: siteServer.url)
+            .write(toFile: configB, atomically: true, encoding: .utf8)
+        let installed = try netcache("install", "-c", configB, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        let demo = try NetcacheTests.run(URL(fileURLWithPath: rootB + "/" + fixture.md5 + "/bin/demo"), [])
+        XCTAssertEqual(demo.output, "44 hello from the tree\n", demo.stderr)
+        XCTAssertEqual(try holding(rootA, under: rootB + "/" + fixture.md5), [])
     }
 }

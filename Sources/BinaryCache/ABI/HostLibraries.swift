@@ -13,6 +13,8 @@ struct HostLibraries {
 
     /// A library found for `name`, with what it defines.
     func find(_ name: String, bits: Int?, machine: String?) -> (path: String, image: ELFImage)? {
+        // The name comes from an entry: a path in it could reach a file (or FIFO) anywhere.
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != "..", !name.utf8.contains(0) else { return nil }
         let defaults = ["/lib/\(multiarch)", "/usr/lib/\(multiarch)", "/lib", "/usr/lib"] + (bits == 64 ? ["/lib64", "/usr/lib64"] : [])
         for path in (cached[name] ?? []) + defaults.map({ $0 + "/" + name }) {
             let descriptor = open(path, O_RDONLY | O_CLOEXEC)

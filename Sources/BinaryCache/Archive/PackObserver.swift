@@ -5,7 +5,7 @@ protocol PackObserver: AnyObject {
     /// A regular file, open at `descriptor` (read it with `pread`).
     func packedFile(_ relative: String, descriptor: Int32) throws
     /// A symlink and its target.
-    func packedSymlink(_ relative: String, target: String)
+    func packedSymlink(_ relative: String, target: String) throws
     /// A second name of a hard-linked file already packed under `first`.
     func packedHardLink(_ relative: String, to first: String)
 }

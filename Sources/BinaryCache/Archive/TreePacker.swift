@@ -119,7 +119,7 @@ struct TreePacker {
             }
             entry.setSymlink(text)
             try writer.write(entry)
-            for observer in observers { observer.packedSymlink(relative, target: text) }
+            for observer in observers { try observer.packedSymlink(relative, target: text) }
         default:
             let key = HardLinkKey(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
             if status.st_nlink > 1, let first = walk.hardLinks[key] {

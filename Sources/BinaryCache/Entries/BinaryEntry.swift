@@ -24,8 +24,8 @@ public struct BinaryEntry: Sendable {
     public var fileCount: Int?
     /// What the release's ELF files need from outside it (netcache entries only).
     public var abi: ABIRecord?
-    /// Where its software_root occurs in it (netcache entries only).
-    public var relocation: RelocationManifest?
+    /// Whether and how it moves to another software_root (netcache entries only).
+    public var relocation: RelocationRecord?
 
     public static func legacyKey(softwareURL: String) -> String {
         StreamingDigest.md5Hex(of: softwareURL)
@@ -38,7 +38,7 @@ public struct BinaryEntry: Sendable {
     public init(
         sha512: String, softwareURL: String, softwareRoot: String?, multiarch: String, os: [String],
         libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?, abi: ABIRecord? = nil,
-        relocation: RelocationManifest? = nil
+        relocation: RelocationRecord? = nil
     ) {
         self.sha512 = sha512
         self.softwareURL = softwareURL
@@ -107,7 +107,18 @@ public struct BinaryEntry: Sendable {
         unpackedSize = integer("unpacked_size")
         fileCount = integer("file_count")
         abi = legacyKey ? nil : fields["abi"].flatMap(ABIRecord.init(json:))
-        relocation = legacyKey ? nil : fields["relocation"].flatMap(RelocationManifest.init(json:))
+        relocation = legacyKey ? nil : fields["relocation"].flatMap(RelocationRecord.init(json:))
+    }
+
+    /// The software_root the tree was built under, normalised: `software_root`, or, where
+    /// that is empty, the relocation's `from`; `nil` when it records neither. Throws when
+    /// the two disagree: which one the tree's paths hold cannot be told.
+    public func builtUnder() throws(RelocationRefused) -> String? {
+        let root = softwareRoot.flatMap { $0.isEmpty ? nil : normalisedRoot($0) }
+        if let root, let from = relocation?.from, from != root {
+            throw RelocationRefused("software_root \(root) and relocation.from \(from) disagree")
+        }
+        return root ?? relocation?.from
     }
 
     /// `"('debian', '8.10', '')"` → `["debian", "8.10", ""]`.

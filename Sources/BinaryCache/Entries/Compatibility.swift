@@ -15,7 +15,7 @@ public enum Compatibility: Sendable, Equatable {
     }
 
     /// The rules: same multiarch; same OS after SlapOS's normalisation; same software_root
-    /// (as text: the tree holds absolute paths; an entry without it is accepted with a
+    /// (normalised: the tree holds absolute paths; an entry without it is accepted with a
     /// warning), or one the entry can be relocated to; and, where the entry records it, a
     /// C library no newer than ours.
     public init(entry: BinaryEntry, machine: Fingerprint, relocate: Bool = true) {
@@ -27,14 +27,10 @@ public enum Compatibility: Sendable, Equatable {
             self = .incompatible("built on \(entry.os.joined(separator: " ")), this machine runs \(machine.os.tuple.joined(separator: " "))")
             return
         }
-        var warning: String?
-        if let root = entry.softwareRoot, !root.isEmpty {
-            if let refusal = Self.rootRefusal(entry: entry, root: root, machine: machine, relocate: relocate) {
-                self = .incompatible(refusal)
-                return
-            }
-        } else {
-            warning = "entry does not record its software_root; assuming \(machine.softwareRoot)"
+        let root = Self.rootCheck(entry: entry, machine: machine, relocate: relocate)
+        if let refusal = root.refusal {
+            self = .incompatible(refusal)
+            return
         }
         if let libc = entry.libc, libc.count == 2, machine.libc.count == 2 {
             guard libc[0] == machine.libc[0] else {
@@ -46,7 +42,7 @@ public enum Compatibility: Sendable, Equatable {
                 return
             }
         }
-        self = .compatible(warning: warning)
+        self = .compatible(warning: root.warning)
     }
 
     /// The `abi` rule for an entry that records what it needs; `nil` for one that does not
@@ -59,7 +55,7 @@ public enum Compatibility: Sendable, Equatable {
         if let elfMachine = abi.machine, let ours = ABIRecord.machine(ofMultiarch: machine.multiarch), elfMachine != ours {
             return .incompatible("its ELF files are for \(elfMachine), this machine is \(ours)")
         }
-        if let root = entry.softwareRoot, !root.isEmpty, let refusal = rootRefusal(entry: entry, root: root, machine: machine, relocate: relocate) {
+        if let refusal = rootCheck(entry: entry, machine: machine, relocate: relocate).refusal {
             return .incompatible(refusal)
         }
         for library in abi.libraries {
@@ -75,18 +71,28 @@ public enum Compatibility: Sendable, Equatable {
         return .compatible(warning: nil)
     }
 
-    /// Why an entry built under `root` cannot go under this machine's software_root: not
-    /// at all when it is the same; when it is another, unless the entry is relocatable there.
-    static func rootRefusal(entry: BinaryEntry, root: String, machine: Fingerprint, relocate: Bool) -> String? {
-        guard root != machine.softwareRoot else { return nil }
-        let built = "built for software_root \(root), this machine uses \(machine.softwareRoot)"
-        guard relocate else { return built + " (binary-cache-relocate = false)" }
-        guard let relocation = entry.relocation, relocation.from == root else { return built + "; the entry records no relocation" }
-        if let refusal = relocation.refusal { return built + "; not relocatable: " + refusal }
-        guard machine.softwareRoot.utf8.count <= root.utf8.count else {
-            return built + "; a tree relocates to a path no longer than the one it was built under"
+    /// Why an entry cannot go under this machine's software_root (`nil` when it can): where
+    /// it was built, unless the entry is relocatable here; and a warning for an entry that
+    /// does not say where it was built. Roots compare in their normalised spelling.
+    static func rootCheck(entry: BinaryEntry, machine: Fingerprint, relocate: Bool) -> (refusal: String?, warning: String?) {
+        let built: String?
+        do {
+            built = try entry.builtUnder()
+        } catch {
+            return (error.description, nil)
         }
-        return nil
+        guard let built else { return (nil, "entry does not record its software_root; assuming \(machine.softwareRoot)") }
+        guard built != machine.softwareRoot else { return (nil, nil) }
+        let text = "built for software_root \(built), this machine uses \(machine.softwareRoot)"
+        guard relocate else { return (text + " (binary-cache-relocate = false)", nil) }
+        guard let relocation = entry.relocation else { return (text + "; the entry records no relocation", nil) }
+        if let refusal = relocation.refusal { return (text + "; not relocatable: " + refusal, nil) }
+        do {
+            _ = try RootRewrite(from: built, to: machine.softwareRoot)
+        } catch {
+            return (text + "; " + error.description, nil)
+        }
+        return (nil, nil)
     }
 
     /// slapos.core's `_debianize`: lower-case name, raspbian is debian, Debian compares its

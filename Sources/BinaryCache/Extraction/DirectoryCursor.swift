@@ -13,6 +13,12 @@ final class DirectoryCursor {
     private var names: [String] = []
     private var descriptors: [Int32] = []
 
+    /// A component is missing, or is not a directory (a symlink included): what the tree
+    /// holds contradicts the path, unlike a failure of the file system itself.
+    struct NotADirectory: Error, CustomStringConvertible {
+        let description: String
+    }
+
     init(base: Int32) {
         self.base = base
     }
@@ -34,8 +40,12 @@ final class DirectoryCursor {
         for name in components.dropFirst(common) {
             let descriptor = openat(descriptors.last ?? base, name, netcache_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else {
-                let reason = errno == ENOTDIR || errno == ELOOP ? "not a directory" : String(cString: strerror(errno))
-                throw ArchiveError("cannot open \((names + [name]).joined(separator: "/")): \(reason)")
+                let path = (names + [name]).joined(separator: "/")
+                switch errno {
+                case ENOTDIR, ELOOP: throw NotADirectory(description: "\(path) is not a directory")
+                case ENOENT: throw NotADirectory(description: "\(path) does not exist")
+                default: throw ArchiveError("cannot open \(path): \(String(cString: strerror(errno)))")
+                }
             }
             names.append(name)
             descriptors.append(descriptor)

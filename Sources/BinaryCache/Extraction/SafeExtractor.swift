@@ -23,9 +23,11 @@ struct SafeExtractor {
     var onEntry: ((Int) -> Void)?
 
     /// `next` returns the archive's bytes chunk by chunk, `nil` at the end, and throws when
-    /// the stream broke; its error ends the extraction. When this returns, the tree is
-    /// complete and on disk.
-    mutating func extract(from next: @escaping () throws -> [UInt8]?) throws {
+    /// the stream broke; its error ends the extraction. When this returns, every entry is
+    /// written but directories are still private to this user and nothing is durable yet:
+    /// the caller may still rewrite the tree (relocation), then `finish`es the writer, which
+    /// gives directories their modes and times and makes the tree durable, or `cancel`s it.
+    mutating func extract(from next: @escaping () throws -> [UInt8]?) throws -> TreeWriter {
         let source = ChunkSource(next: next)
         guard let reader = archive_read_new() else { throw ArchiveError("cannot allocate an archive reader") }
         defer { archive_read_free(reader) }
@@ -39,11 +41,11 @@ struct SafeExtractor {
         let writer = TreeWriter(base: staging.descriptor, owner: owner, durability: durability)
         do {
             try extractEntries(from: reader, source: source, into: writer)
-            try writer.finish()
         } catch {
             writer.cancel()
             throw error
         }
+        return writer
     }
 
     private mutating func extractEntries(from reader: OpaquePointer, source: ChunkSource, into writer: TreeWriter) throws {

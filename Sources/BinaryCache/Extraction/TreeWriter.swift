@@ -45,14 +45,13 @@ final class TreeWriter {
     }
 
     func makeDirectory(_ path: [String], mode: mode_t, mtime: timespec) throws {
-        let parent = try cursor.open(path.dropLast())
-        try check(mkdirat(parent, path.last!, 0o700), "cannot create directory", path)
+        let (parent, name) = try locate(path, through: cursor)
+        try check(mkdirat(parent, name, 0o700), "cannot create directory", path)
         directories.append((path, mode, mtime))
     }
 
     func makeSymlink(_ path: [String], target: String, mtime: timespec) throws {
-        let parent = try cursor.open(path.dropLast())
-        let name = path.last!
+        let (parent, name) = try locate(path, through: cursor)
         try check(symlinkat(target, parent, name), "cannot create symlink", path)
         if let owner { try check(fchownat(parent, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW), "cannot change the owner of", path) }
         var times = [mtime, mtime]
@@ -60,16 +59,16 @@ final class TreeWriter {
     }
 
     func makeHardLink(_ path: [String], to target: [String]) throws {
-        let targetParent = try linkCursor.open(target.dropLast())
-        let parent = try cursor.open(path.dropLast())
-        try check(linkat(targetParent, target.last!, parent, path.last!, 0), "cannot create hard link", path, to: target)
+        let (targetParent, targetName) = try locate(target, through: linkCursor)
+        let (parent, name) = try locate(path, through: cursor)
+        try check(linkat(targetParent, targetName, parent, name, 0), "cannot create hard link", path, to: target)
     }
 
     /// Creates the file with its final mode (the umask permitting): only the open
     /// descriptor writes to it.
     func createFile(_ path: [String], mode: mode_t) throws -> OpenFile {
-        let parent = try cursor.open(path.dropLast())
-        let descriptor = openat(parent, path.last!, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        let (parent, name) = try locate(path, through: cursor)
+        let descriptor = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         try check(descriptor, "cannot create", path)
         return OpenFile(descriptor: descriptor, path: path.joined(separator: "/"))
     }
@@ -116,8 +115,8 @@ final class TreeWriter {
     func finish() throws {
         try flusher?.finish()
         for directory in directories.reversed() {
-            let parent = try cursor.open(directory.path.dropLast())
-            let descriptor = openat(parent, directory.path.last!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let (parent, name) = try locate(directory.path, through: cursor)
+            let descriptor = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             try check(descriptor, "cannot open", directory.path)
             defer { close(descriptor) }
             if let owner { try check(fchown(descriptor, owner.uid, owner.gid), "cannot change the owner of", directory.path) }
@@ -133,6 +132,12 @@ final class TreeWriter {
     /// to remove.
     func cancel() {
         flusher?.cancel()
+    }
+
+    /// The open directory holding `path`, and its last name.
+    private func locate(_ path: [String], through cursor: DirectoryCursor) throws -> (parent: Int32, name: String) {
+        guard let name = path.last else { throw ArchiveError("refusing an entry without a name in archive") }
+        return (try cursor.open(path.dropLast()), name)
     }
 
     private func check(_ result: Int32, _ what: String, _ path: [String], to target: [String]? = nil) throws {

@@ -13,7 +13,7 @@ public struct Fingerprint: Sendable, Equatable {
         self.os = os
         self.multiarch = multiarch
         self.libc = libc
-        self.softwareRoot = softwareRoot
+        self.softwareRoot = normalisedRoot(softwareRoot)
     }
 
     /// This machine's fingerprint, computed without a compiler (production machines have none).

@@ -1,66 +1,77 @@
 import NetcacheProtocol
 
-/// The `relocation` object of a netcache entry: where the software_root it was built under
-/// occurs in the tree, by kind, so that install can move the tree under another
-/// software_root without reading it again.
-public struct RelocationManifest: Sendable, Equatable {
-    /// software_root at publish; occurrences are of it followed by `/`.
-    public var from: String
-    /// Why the tree cannot be moved; `nil` when it can.
-    public var refusal: String?
-    /// Files without a NUL byte, rewritten whole.
-    public var text: [String] = []
-    /// ELF files and other binaries: offsets of NUL-terminated strings, rewritten in place
-    /// and padded with NULs, so that no offset moves.
-    public var elf: [String: [Int]] = [:]
-    public var binary: [String: [Int]] = [:]
-    /// Symlinks with an absolute target under `from`.
-    public var symlinks: [String] = []
-    /// Python bytecode holding `from`: dropped, Python compiles it again.
-    public var bytecode: [String] = []
-
-    public var isRelocatable: Bool { refusal == nil }
-
-    public var isEmpty: Bool { text.isEmpty && elf.isEmpty && binary.isEmpty && symlinks.isEmpty && bytecode.isEmpty }
-
-    init(from: String) {
-        self.from = from
+/// Where software_root occurs in a release tree: a blob of its own, named and sized by the
+/// signed entry (`RelocationRecord`), so that a release of any size can be listed. One
+/// JSON array per line, in the order the tree was packed:
+///
+///     ["elf","bin/python3.11",[1208,5512]]
+///     ["symlink","lib/libz.so"]
+///
+/// Files carry the byte offsets of the occurrences (`RootRewrite` rewrites them in place);
+/// symlinks are those whose target holds the root. Lines are read one at a time, so the
+/// manifest's size never becomes memory.
+public enum RelocationManifest {
+    /// What the scan took a file for; every kind of file is rewritten the same way, the
+    /// kind says why its occurrences were judged safe to rewrite.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// No NUL byte: any occurrence.
+        case text
+        /// Python bytecode: its strings carry their lengths, which the rewrite keeps.
+        case bytecode
+        /// ELF files and other binaries: occurrences in NUL-terminated printable strings.
+        case elf
+        case binary
+        /// An absolute symlink target under the root.
+        case symlink
     }
 
-    var json: JSONValue {
-        func offsets(_ files: [String: [Int]]) -> JSONValue {
-            .object(JSONObject(files.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { (key: $0, value: .array(files[$0]!.map(JSONValue.integer))) }))
+    public struct Item: Sendable, Equatable {
+        public let kind: Kind
+        public let path: TreePath
+        /// Strictly increasing; empty for a symlink.
+        public let offsets: [Int]
+    }
+
+    /// A manifest line longer than this is refused rather than read into memory (its
+    /// offsets, parsed, take several times as much); publish marks a tree whose file would
+    /// need more not relocatable.
+    static let lineLimit = 4 << 20
+
+    /// `item` as a line, newline included; `path` as packed (valid UTF-8, relative).
+    static func line(kind: Kind, path: String, offsets: [Int]) -> [UInt8] {
+        var fields: [JSONValue] = [.string(kind.rawValue), .string(path)]
+        if kind != .symlink { fields.append(.array(offsets.map(JSONValue.integer))) }
+        return Array(JSONValue.array(fields).pythonJSON.utf8) + [UInt8(ascii: "\n")]
+    }
+
+    /// Reads one line (without its newline), refusing anything but the format above.
+    public static func item(parsing line: some Collection<UInt8>) throws(RelocationRefused) -> Item {
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: line)
+        } catch {
+            throw RelocationRefused("a line that is not JSON (\(error))")
         }
-        func list(_ paths: [String]) -> JSONValue { .array(paths.map(JSONValue.string)) }
-        return .object(JSONObject([
-            ("from", .string(from)),
-            ("relocatable", .bool(isRelocatable)),
-            ("refusal", refusal.map(JSONValue.string) ?? .null),
-            ("text", list(text)),
-            ("elf", offsets(elf)),
-            ("binary", offsets(binary)),
-            ("symlinks", list(symlinks)),
-            ("bytecode", list(bytecode)),
-        ]))
-    }
-
-    init?(json: JSONValue) {
-        guard let object = json.objectValue, let from = object["from"]?.stringValue, !from.isEmpty else { return nil }
-        self.from = from
-        refusal = object["refusal"]?.stringValue
-        if object["relocatable"] == .bool(false), refusal == nil { refusal = "not relocatable" }
-        func list(_ key: String) -> [String]? { object[key]?.arrayValue?.compactMap(\.stringValue) }
-        func offsets(_ key: String) -> [String: [Int]]? {
-            guard let files = object[key]?.objectValue else { return nil }
-            var result: [String: [Int]] = [:]
-            for member in files.members {
-                result[member.key] = member.value.arrayValue?.compactMap { if case .integer(let value) = $0 { value } else { nil } } ?? []
+        guard let fields = value.arrayValue, fields.count >= 2, let name = fields[0].stringValue, let text = fields[1].stringValue else {
+            throw RelocationRefused("a line that is not [kind, path, offsets]")
+        }
+        guard let kind = Kind(rawValue: name) else { throw RelocationRefused("an unknown kind '\(name.prefix(40))'") }
+        let path = try TreePath(validating: text)
+        if kind == .symlink {
+            guard fields.count == 2 else { throw RelocationRefused("symlink \(path) with offsets") }
+            return Item(kind: kind, path: path, offsets: [])
+        }
+        guard fields.count == 3, let list = fields[2].arrayValue, !list.isEmpty else {
+            throw RelocationRefused("\(kind.rawValue) file \(path) without offsets")
+        }
+        var offsets: [Int] = []
+        offsets.reserveCapacity(list.count)
+        for element in list {
+            guard case .integer(let offset) = element, offset >= 0, offset > (offsets.last ?? -1) else {
+                throw RelocationRefused("\(kind.rawValue) file \(path): offsets that are not increasing whole numbers")
             }
-            return result
+            offsets.append(offset)
         }
-        guard let text = list("text"), let elf = offsets("elf"), let binary = offsets("binary"), let symlinks = list("symlinks"),
-            let bytecode = list("bytecode")
-        else { return nil }
-        (self.text, self.elf, self.binary, self.symlinks, self.bytecode) = (text, elf, binary, symlinks, bytecode)
+        return Item(kind: kind, path: path, offsets: offsets)
     }
 }

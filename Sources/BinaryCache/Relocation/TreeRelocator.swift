@@ -1,144 +1,143 @@
 import CLinux
 import Foundation
 
-/// Moves a tree built under one software_root to another: rewrites, in staging and before
-/// the tree moves into place, what the entry's relocation manifest lists. Every file is
-/// reached relative to its directory's descriptor without following symlinks, patched in
-/// place (a hard-linked file once, for all its names), synced, and given back its times.
+/// Moves a tree built under one software_root to another: rewrites, in staging, before the
+/// directories get their final modes and before the tree moves into place, what the
+/// entry's manifest lists. Every file is reached relative to its directory's descriptor,
+/// through components checked not to leave the tree and without following symlinks, and
+/// patched in place at its listed offsets (a hard-linked file once, for all its names),
+/// keeping its size, mode and times.
+///
+/// What the manifest claims is checked against the tree: a path that is not there as the
+/// kind listed, or an offset that does not hold the old root where a path starts, refuses
+/// the entry (`RelocationRefused`); only the local file system's failures are errors of
+/// their own.
 struct TreeRelocator {
-    let manifest: RelocationManifest
-    let old: [UInt8]
-    let new: [UInt8]
+    let rewrite: RootRewrite
+    /// Whether each patched file is synced: with `Durability.filesystem`, the tree's
+    /// `finish` syncs the whole file system instead.
+    let syncFiles: Bool
 
-    /// Text files larger than this are not rewritten in memory.
-    static let textLimit = 256 << 20
-
-    init(manifest: RelocationManifest, to softwareRoot: String) {
-        self.manifest = manifest
-        old = Array((manifest.from + "/").utf8)
-        new = Array((softwareRoot + "/").utf8)
-    }
-
-    /// Applies the manifest to the tree `top` in the staging directory.
-    func apply(staging: Int32, top: String) throws {
-        precondition(new.count <= old.count, "relocation to a longer path")
+    func apply(_ manifest: ManifestDownload, staging: Int32, top: String) throws {
         let cursor = DirectoryCursor(base: staging)
-        func parent(of relative: String) throws -> (Int32, String) {
-            let components = ([top] + relative.split(separator: "/").map(String.init))
-            return (try cursor.open(components.dropLast()[...]), components.last!)
-        }
-        for relative in manifest.text {
-            let (directory, name) = try parent(of: relative)
-            try rewrite(name, in: directory, path: relative) { bytes in replacingAll(in: bytes) }
-        }
-        for (relative, offsets) in manifest.elf.merging(manifest.binary, uniquingKeysWith: +) {
-            let (directory, name) = try parent(of: relative)
-            try patchStrings(at: offsets.sorted(), of: name, in: directory, path: relative)
-        }
-        for relative in manifest.symlinks {
-            let (directory, name) = try parent(of: relative)
-            try retarget(name, in: directory, path: relative)
-        }
-        for relative in manifest.bytecode {
-            let (directory, name) = try parent(of: relative)
-            guard unlinkat(directory, name, 0) == 0 || errno == ENOENT else { throw failure("remove", relative) }
-        }
-    }
-
-    private func replacingAll(in bytes: [UInt8]) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(bytes.count)
-        var index = 0
-        while index < bytes.count {
-            if bytes[index] == old[0], bytes.count - index >= old.count, bytes[index..<(index + old.count)].elementsEqual(old) {
-                result.append(contentsOf: new)
-                index += old.count
+        try manifest.forEachItem { item in
+            let components = [top] + item.path.components
+            let directory: Int32
+            do {
+                directory = try cursor.open(components.dropLast()[...])
+            } catch let missing as DirectoryCursor.NotADirectory {
+                throw RelocationRefused("relocation manifest lists \(item.path), which the archive does not hold: \(missing)")
+            }
+            let name = item.path.components[item.path.components.count - 1]
+            if item.kind == .symlink {
+                try retarget(name, in: directory, path: item.path)
             } else {
-                result.append(bytes[index])
-                index += 1
+                try patch(item.offsets, of: name, in: directory, path: item.path)
             }
         }
-        return result
     }
 
-    /// Each NUL-terminated string holding the old root, rewritten and padded with NULs to
-    /// its old length.
-    private func patchStrings(at offsets: [Int], of name: String, in directory: Int32, path: String) throws {
-        try withWritable(name, in: directory, path: path) { descriptor in
-            var done = 0
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            for offset in offsets where offset >= done {
-                let count = pread(descriptor, &buffer, buffer.count, off_t(offset))
-                guard count > 0, let end = buffer[..<count].firstIndex(of: 0), end >= old.count, buffer[..<old.count].elementsEqual(old) else {
-                    throw ArchiveError("\(path): no string of software_root at byte \(offset), as the entry says")
+    /// Rewrites each listed occurrence in place, after checking it is one.
+    private func patch(_ offsets: [Int], of name: String, in directory: Int32, path: TreePath) throws {
+        try withWritable(name, in: directory, path: path) { descriptor, size in
+            let before = PathStart.lookBehind + 1
+            var window = [UInt8](repeating: 0, count: before + rewrite.old.count)
+            var end = 0
+            for offset in offsets {
+                guard offset >= end, offset <= size - rewrite.old.count else {
+                    throw RelocationRefused("relocation manifest: \(path) has no room for software_root at byte \(offset) (\(size) bytes)")
                 }
-                var string = replacingAll(in: Array(buffer[..<end]))
-                string += [UInt8](repeating: 0, count: end - string.count)
-                guard pwrite(descriptor, string, string.count, off_t(offset)) == string.count else { throw failure("write", path) }
-                done = offset + end
+                let from = max(0, offset - before)
+                let count = offset + rewrite.old.count - from
+                try readFully(descriptor, into: &window, count: count, at: from, path: path)
+                guard rewrite.isOccurrence(in: window[..<count], at: offset - from, startsFile: from == 0) else {
+                    throw RelocationRefused("relocation manifest: \(path) holds no software_root starting a path at byte \(offset)")
+                }
+                let written = rewrite.replacement.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
+                guard written == rewrite.replacement.count else { throw failure("write", path) }
+                end = offset + rewrite.old.count
             }
         }
     }
 
-    private func rewrite(_ name: String, in directory: Int32, path: String, _ transform: ([UInt8]) -> [UInt8]) throws {
-        try withWritable(name, in: directory, path: path) { descriptor in
-            var status = stat()
-            guard fstat(descriptor, &status) == 0 else { throw failure("stat", path) }
-            guard Int(status.st_size) <= Self.textLimit else { throw ArchiveError("\(path): too large to relocate") }
-            var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
-            var read = 0
-            while read < bytes.count {
-                let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + read, $0.count - read, off_t(read)) }
-                guard count > 0 else { throw failure("read", path) }
-                read += count
-            }
-            let rewritten = transform(bytes)
-            guard pwrite(descriptor, rewritten, rewritten.count, 0) == rewritten.count, ftruncate(descriptor, off_t(rewritten.count)) == 0 else {
-                throw failure("write", path)
-            }
+    private func readFully(_ descriptor: Int32, into buffer: inout [UInt8], count: Int, at offset: Int, path: TreePath) throws {
+        var done = 0
+        while done < count {
+            let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else { throw got == 0 ? RelocationRefused("relocation manifest: \(path) is shorter than it says") : failure("read", path) }
+            done += got
         }
     }
 
     /// Opens a regular file for writing (made writable for the while when its mode says
-    /// otherwise), then syncs it and puts its mode and times back.
-    private func withWritable(_ name: String, in directory: Int32, path: String, _ body: (Int32) throws -> Void) throws {
+    /// otherwise), then puts its mode and times back and syncs it.
+    private func withWritable(_ name: String, in directory: Int32, path: TreePath, _ body: (Int32, Int) throws -> Void) throws {
         var before = stat()
-        guard fstatat(directory, name, &before, AT_SYMLINK_NOFOLLOW) == 0, before.st_mode & S_IFMT == S_IFREG else {
-            throw ArchiveError("\(path): not the regular file the entry lists")
+        guard fstatat(directory, name, &before, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { throw RelocationRefused("relocation manifest lists \(path), which the archive does not hold") }
+            throw failure("stat", path)
+        }
+        guard before.st_mode & S_IFMT == S_IFREG else {
+            throw RelocationRefused("relocation manifest lists \(path) as a file; the archive holds another kind of entry there")
         }
         let madeWritable = before.st_mode & 0o200 == 0
         if madeWritable, fchmodat(directory, name, (before.st_mode & 0o7777) | 0o200, 0) != 0 { throw failure("open", path) }
         let descriptor = openat(directory, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure("open", path) }
         defer { close(descriptor) }
-        try body(descriptor)
+        try body(descriptor, Int(before.st_size))
         if madeWritable, fchmod(descriptor, before.st_mode & 0o7777) != 0 { throw failure("chmod", path) }
         var times = [before.st_atim, before.st_mtim]
-        guard futimens(descriptor, &times) == 0, fsync(descriptor) == 0 else { throw failure("sync", path) }
+        guard futimens(descriptor, &times) == 0 else { throw failure("set the times of", path) }
+        if syncFiles, fsync(descriptor) != 0 { throw failure("sync", path) }
     }
 
-    private func retarget(_ name: String, in directory: Int32, path: String) throws {
+    private func retarget(_ name: String, in directory: Int32, path: TreePath) throws {
         var before = stat()
-        guard fstatat(directory, name, &before, AT_SYMLINK_NOFOLLOW) == 0, before.st_mode & S_IFMT == S_IFLNK else {
-            throw ArchiveError("\(path): not the symlink the entry lists")
+        guard fstatat(directory, name, &before, AT_SYMLINK_NOFOLLOW) == 0 else {
+            if errno == ENOENT { throw RelocationRefused("relocation manifest lists \(path), which the archive does not hold") }
+            throw failure("stat", path)
+        }
+        guard before.st_mode & S_IFMT == S_IFLNK else {
+            throw RelocationRefused("relocation manifest lists \(path) as a symlink; the archive holds another kind of entry there")
         }
         var target = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = target.withUnsafeMutableBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { readlinkat(directory, name, $0.baseAddress!, $0.count - 1) }
         }
         guard length >= 0 else { throw failure("read link", path) }
-        let retargeted = String(decoding: replacingAll(in: Array(target[..<length])), as: UTF8.self)
-        guard unlinkat(directory, name, 0) == 0, symlinkat(retargeted, directory, name) == 0 else { throw failure("rewrite link", path) }
+        target.removeSubrange(length...)
+        guard let retargeted = rewritten(target) else {
+            throw RelocationRefused("relocation manifest lists symlink \(path), whose target holds no software_root starting a path")
+        }
+        guard unlinkat(directory, name, 0) == 0, symlinkat(String(decoding: retargeted, as: UTF8.self), directory, name) == 0 else {
+            throw failure("rewrite link", path)
+        }
         if geteuid() == 0, fchownat(directory, name, before.st_uid, before.st_gid, AT_SYMLINK_NOFOLLOW) != 0 { throw failure("chown", path) }
         var times = [before.st_atim, before.st_mtim]
-        guard utimensat(directory, name, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("set times of", path) }
-        let opened = openat(directory, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard opened >= 0 else { throw failure("open the directory of", path) }
-        defer { close(opened) }
-        guard fsync(opened) == 0 else { throw failure("sync the directory of", path) }
+        guard utimensat(directory, name, &times, AT_SYMLINK_NOFOLLOW) == 0 else { throw failure("set the times of", path) }
     }
 
-    private func failure(_ action: String, _ path: String) -> ArchiveError {
+    /// The target with each occurrence rewritten; `nil` when it holds none.
+    private func rewritten(_ target: [UInt8]) -> [UInt8]? {
+        var result = target
+        var found = false
+        var offset = 0
+        while offset + rewrite.old.count <= result.count {
+            let from = max(0, offset - PathStart.lookBehind - 1)
+            if rewrite.isOccurrence(in: result[from...], at: offset, startsFile: from == 0) {
+                result.replaceSubrange(offset..<(offset + rewrite.old.count), with: rewrite.replacement)
+                offset += rewrite.old.count
+                found = true
+            } else {
+                offset += 1
+            }
+        }
+        return found ? result : nil
+    }
+
+    private func failure(_ action: String, _ path: TreePath) -> ArchiveError {
         ArchiveError("cannot \(action) \(path) to relocate it: \(String(cString: strerror(errno)))")
     }
 }

@@ -96,7 +96,7 @@ public struct DownloadCache {
         }
         explain("\(entries.count) trusted entr\(entries.count == 1 ? "y" : "ies") under \(key), the newest first")
         for fields in entries.reversed() {
-            let sha512 = fields["sha512"]!.stringValue!
+            guard let sha512 = fields["sha512"]?.stringValue else { continue }
             guard accepting(fields) else {
                 explain("\(sha512.prefix(16))…: not taken: it is another file's (\(fields["url"]?.stringValue ?? fields["basename"]?.stringValue ?? "no url"))")
                 continue

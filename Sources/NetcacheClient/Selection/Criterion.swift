@@ -84,7 +84,7 @@ extension Array where Element == Criterion {
                 var best: [JSONObject] = []
                 var bound = criterion.value
                 for entry in entries {
-                    let value = entry[criterion.key]!
+                    guard let value = entry[criterion.key] else { continue }
                     if criterion.compare(value, with: bound) == true {
                         best = [entry]
                         bound = value
@@ -94,7 +94,7 @@ extension Array where Element == Criterion {
                 }
                 entries = best
             default:
-                entries = entries.filter { criterion.compare($0[criterion.key]!, with: criterion.value) == true }
+                entries = entries.filter { entry in entry[criterion.key].map { criterion.compare($0, with: criterion.value) == true } ?? false }
             }
         }
         return entries

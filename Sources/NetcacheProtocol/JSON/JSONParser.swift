@@ -172,8 +172,8 @@ private struct JSONParser {
             let unit = try parseHex4()
             if (0xD800..<0xDC00).contains(unit), consume("\\u") {
                 let low = try parseHex4()
-                if (0xDC00..<0xE000).contains(low) {
-                    return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))!
+                if (0xDC00..<0xE000).contains(low), let scalar = Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)) {
+                    return scalar
                 }
                 index -= 6
             }

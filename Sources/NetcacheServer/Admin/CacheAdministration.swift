@@ -38,16 +38,18 @@ public struct CacheAdministration {
     /// other keys may name it. When none does any more, its last use becomes now, so that
     /// `sweepUnreferenced` counts from the moment nothing named it.
     public func removeEntries(key: String, naming sha512: String) async throws -> Int {
-        let bodies = try await backends.entries.bodies(for: key).filter { Self.blob(namedBy: $0) == sha512 }
+        let bodies = try await backends.entries.bodies(for: key).filter { Self.blobs(namedBy: $0).first == sha512 }
         guard !bodies.isEmpty else { return 0 }
         let removed = try await backends.entries.remove(key: key, bodies: bodies)
-        if try await keysNaming(sha512).isEmpty { try await backends.blobs.touch(sha512) }
+        for blob in Set(bodies.flatMap(Self.blobs(namedBy:))) where try await keysNaming(blob).isEmpty {
+            try await backends.blobs.touch(blob)
+        }
         return removed
     }
 
     private func keysNaming(_ sha512: String) async throws -> [String] {
         var naming: [String] = []
-        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blob(namedBy: $0) == sha512 }) {
+        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blobs(namedBy: $0).contains(sha512) }) {
             naming.append(key)
         }
         return naming
@@ -75,7 +77,7 @@ public struct CacheAdministration {
     public func sweepUnreferenced(unusedSince cutoff: Date, dryRun: Bool) async throws -> [Unreferenced] {
         var named = Set<String>()
         for key in try await backends.entries.keys() {
-            for body in try await backends.entries.bodies(for: key) { Self.blob(namedBy: body).map { _ = named.insert($0) } }
+            for body in try await backends.entries.bodies(for: key) { named.formUnion(Self.blobs(namedBy: body)) }
         }
         var addresses: [String] = []
         try await backends.blobs.forEachAddress { if !named.contains($0) { addresses.append($0) } }
@@ -109,15 +111,14 @@ public struct CacheAdministration {
     private func summary(of key: String) async throws -> KeySummary {
         let bodies = try await backends.entries.bodies(for: key)
         var bytes = 0
-        for sha512 in Set(bodies.compactMap(Self.blob(namedBy:))) {
+        for sha512 in Set(bodies.flatMap(Self.blobs(namedBy:))) {
             bytes += try await backends.blobs.size(of: sha512) ?? 0
         }
         return KeySummary(key: key, entries: bodies.count, bytes: bytes)
     }
 
-    /// The blob an entry names: its info's `sha512`.
-    static func blob(namedBy body: String) -> String? {
-        guard let sha512 = (try? ShadirEntry(validatingBody: Array(body.utf8)))?.fields?["sha512"]?.stringValue, isSHA512Hex(sha512) else { return nil }
-        return sha512.lowercased()
+    /// The blobs an entry names, its own first (`ShadirEntry.namedBlobs`).
+    static func blobs(namedBy body: String) -> [String] {
+        (try? ShadirEntry(validatingBody: Array(body.utf8)))?.namedBlobs ?? []
     }
 }

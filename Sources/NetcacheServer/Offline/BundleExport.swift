@@ -31,13 +31,12 @@ public enum BundleExport {
             if bodies.isEmpty { warn("no entry under \(key)") }
             for body in bodies {
                 lines.append(JSONValue.object(JSONObject([("key", .string(key)), ("body", .string(body))])).pythonJSON)
-                guard let sha512 = (try? ShadirEntry(validatingBody: Array(body.utf8)))?.fields?["sha512"]?.stringValue,
-                    isSHA512Hex(sha512), named.insert(sha512).inserted
-                else { continue }
-                if FileManager.default.fileExists(atPath: FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)) {
-                    blobs.append(sha512)
-                } else {
-                    warn("\(key): blob \(sha512.prefix(16))… is not stored here; the entry goes without it")
+                for sha512 in (try? ShadirEntry(validatingBody: Array(body.utf8)))?.namedBlobs ?? [] where named.insert(sha512).inserted {
+                    if FileManager.default.fileExists(atPath: FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)) {
+                        blobs.append(sha512)
+                    } else {
+                        warn("\(key): blob \(sha512.prefix(16))… is not stored here; the entry goes without it")
+                    }
                 }
             }
         }

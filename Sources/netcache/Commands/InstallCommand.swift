@@ -17,8 +17,10 @@ struct InstallCommand: ParsableCommand {
             distribution installs when this machine's loader finds every library its abi field \
             lists, each defining every version listed; the refusal names what is missing. A \
             relocatable netcache entry built under another software_root, no shorter than this \
-            one, is rewritten in staging for this root (its relocation field lists where); \
-            binary-cache-relocate = false turns that off.
+            one, is rewritten in staging for this root, in place, with the root padded with '/' \
+            to the old one's length (its signed relocation manifest lists where); a manifest \
+            that the tree contradicts refuses the entry. binary-cache-relocate = false turns \
+            relocation off.
 
             When the cache cannot be reached or has lost the blob, the next entry is tried \
             (zstd, then legacy gzip), then the release is built: a cache outage never stops \

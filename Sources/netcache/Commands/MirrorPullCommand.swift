@@ -84,16 +84,19 @@ struct MirrorPullCommand: AsyncParsableCommand {
         }
         var blobs = 0
         for entry in trusted {
-            guard let sha512 = entry.fields?["sha512"]?.stringValue, isSHA512Hex(sha512) else { continue }
-            if let target {
-                if !target.hasBlob(sha512) {
-                    try await target.storeBlob(sha512) { sink in try cache.shacache.download(sha512, into: sink) }
+            let named = entry.namedBlobs
+            guard !named.isEmpty else { continue }
+            for sha512 in named {
+                if let target {
+                    if !target.hasBlob(sha512) {
+                        try await target.storeBlob(sha512) { sink in try cache.shacache.download(sha512, into: sink) }
+                    }
+                } else {
+                    try cache.shacache.download(sha512) { _ in }
                 }
-                try await target.file(key: key, body: entry.body)
-            } else {
-                try cache.shacache.download(sha512) { _ in }
+                blobs += 1
             }
-            blobs += 1
+            try await target?.file(key: key, body: entry.body)
         }
         return (trusted.count, blobs)
     }

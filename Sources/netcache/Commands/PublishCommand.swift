@@ -12,7 +12,8 @@ struct PublishCommand: ParsableCommand {
             netcache (key netcache:<md5>) and, while legacy compatibility is on, with gzip for \
             unmodified SlapOS nodes (key <md5>). Every entry is signed. The netcache entry also \
             records abi (the libraries and symbol versions the tree's ELF files need from \
-            outside it) and relocation (where software_root occurs in the tree, by kind).
+            outside it) and relocation (whether the tree can move to another software_root, and \
+            the manifest blob that lists where the root occurs, uploaded before the entry).
 
             Left out, and listed: .netrc files at any depth, sockets, FIFOs, devices, and what \
             matches --exclude or binary-cache-exclude. A release holding a .shared marker or \

@@ -111,11 +111,13 @@ extension BinaryCacheFixture {
     /// Uploads the archive and files a trusted entry for it: a netcache entry (zstd) under
     /// `netcache:<md5>`, or a legacy one (gzip, no sizes) under `<md5>`. `softwareURL`
     /// is what the entry names, `filedUnder` the release whose key it is filed under.
+    /// `builtUnder` is the software_root it claims, `relocation` how it claims to move.
     /// Returns the archive's SHA-512.
     @discardableResult
     func publishArchive(
         _ archive: [UInt8], format: BinaryEntry.Format = .zstd, sizes: SignedSizes? = nil,
-        softwareURL named: String? = nil, filedUnder release: String? = nil
+        softwareURL named: String? = nil, filedUnder release: String? = nil,
+        builtUnder: String? = nil, relocation: RelocationRecord? = nil
     ) throws -> String {
         let path = directory.appendingPathComponent("archive-\(UUID().uuidString)").path
         try Data(archive).write(to: URL(fileURLWithPath: path))
@@ -125,12 +127,26 @@ extension BinaryCacheFixture {
         let machine = Fingerprint.current(softwareRoot: softwareRoot)
         let sizes = sizes ?? SignedSizes(size: archive.count)
         let entry = BinaryEntry(
-            sha512: sha512, softwareURL: named ?? softwareURL, softwareRoot: softwareRoot, multiarch: machine.multiarch,
+            sha512: sha512, softwareURL: named ?? softwareURL, softwareRoot: builtUnder ?? softwareRoot, multiarch: machine.multiarch,
             os: machine.os.tuple, libc: machine.libc, format: format, size: sizes.size, unpackedSize: sizes.unpackedSize,
-            fileCount: sizes.fileCount)
+            fileCount: sizes.fileCount, relocation: relocation)
         let url = release ?? softwareURL
         let key = format == .zstd ? BinaryEntry.netcacheKey(softwareURL: url) : BinaryEntry.legacyKey(softwareURL: url)
         try cache.index(key: key, sha512: sha512, metadata: entry.metadata)
         return sha512
+    }
+}
+
+extension BinaryCacheFixture {
+    /// Uploads a relocation manifest made of `lines` and returns the record that names it,
+    /// as built under `root`.
+    func uploadManifest(_ lines: [String], builtUnder root: String) throws -> RelocationRecord {
+        let bytes = Array(lines.map { $0 + "\n" }.joined().utf8)
+        let path = directory.appendingPathComponent("manifest-\(UUID().uuidString)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let cache = try BinaryCacheSettings(file: INIFile(contentsOf: try config())).uploadCache()
+        let sha512 = try cache.shacache.upload(file: path)
+        return RelocationRecord(from: root, refusal: nil, manifest: .init(sha512: sha512, size: bytes.count))
     }
 }

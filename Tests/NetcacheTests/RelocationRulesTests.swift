@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+
+@testable import BinaryCache
+
+/// The rules relocation rewrites by, on bytes: where an occurrence of software_root
+/// counts, what replaces it, and that the scan finds the same occurrences whatever the
+/// size of its reads.
+final class RelocationRulesTests: XCTestCase {
+    private func counts(_ before: String, atStart: Bool = false) -> Bool {
+        PathStart.counts(after: Array(before.utf8), atStart: atStart)
+    }
+
+    func testAnOccurrenceCountsOnlyWhereAPathStarts() {
+        XCTAssertTrue(counts("", atStart: true), "the start of a file")
+        XCTAssertTrue(counts("prefix="), "after a byte that cannot be in a path")
+        XCTAssertTrue(counts("\"") && counts(" ") && counts(":") && counts("\0") && counts("'"))
+        XCTAssertTrue(counts("CFLAGS=-I") && counts(" -L") && counts(",-R") && counts(" -isystem"), "flags glued to a path")
+        XCTAssertTrue(counts("url=file://"), "a file URL")
+        XCTAssertFalse(counts("/srv"), "the tail of a longer path")
+        XCTAssertFalse(counts("x"), "the tail of a relative path")
+        XCTAssertFalse(counts("a//"), "two slashes that are not a URL's")
+        XCTAssertFalse(counts("-Lx"), "not a flag")
+        XCTAssertFalse(counts("/-L"), "a flag's letters in a path")
+        XCTAssertFalse(counts("ab-isystem"), "a path byte before the flag")
+        XCTAssertFalse(counts(String(repeating: "a", count: 11)), "a run longer than any flag, cut by the window")
+    }
+
+    func testTheNewRootIsPaddedAfterItToTheOldLength() throws {
+        let rewrite = try RootRewrite(from: "/opt/slapgrid", to: "/srv/sr")
+        XCTAssertEqual(String(decoding: rewrite.old, as: UTF8.self), "/opt/slapgrid/")
+        XCTAssertEqual(String(decoding: rewrite.replacement, as: UTF8.self), "/srv/sr///////")
+        XCTAssertEqual(try RootRewrite(from: "/opt/slapgrid", to: "/opt/slapgrid").replacement, Array("/opt/slapgrid/".utf8))
+        XCTAssertThrowsError(try RootRewrite(from: "/srv/sr", to: "/opt/slapgrid"))
+        XCTAssertThrowsError(try RootRewrite(from: "/", to: "/"))
+        XCTAssertThrowsError(try RootRewrite(from: "/opt/slapgrid/", to: "/srv"), "roots are compared normalised")
+        XCTAssertThrowsError(try RootRewrite(from: "opt/slapgrid", to: "/srv"))
+    }
+
+    func testRootsAreComparedInOneSpelling() {
+        XCTAssertEqual(normalisedRoot("/a/root/"), "/a/root")
+        XCTAssertEqual(normalisedRoot("/a//root"), "/a/root")
+        XCTAssertEqual(normalisedRoot("/a/./root/."), "/a/root")
+        XCTAssertEqual(normalisedRoot("//a/root//"), "/a/root")
+        XCTAssertEqual(normalisedRoot("/a/../root"), "/a/../root", "'..' depends on symlinks: kept")
+        XCTAssertEqual(normalisedRoot("/"), "/")
+    }
+
+    func testManifestPathsAreRelativeAndNormal() {
+        XCTAssertEqual(try TreePath(validating: "lib/python3.11/os.pyc").components, ["lib", "python3.11", "os.pyc"])
+        XCTAssertEqual(try TreePath(validating: "..data").components, ["..data"])
+        for bad in ["", "/etc/passwd", "a//b", "a/", "./a", "a/.", "../a", "a/../b", "a\0b"] {
+            XCTAssertThrowsError(try TreePath(validating: bad), bad.debugDescription)
+        }
+    }
+
+    /// Random bytes with occurrences planted after every kind of byte, scanned with reads
+    /// of 1 to 40 bytes: the same offsets as a plain search of the whole file.
+    func testTheScanFindsTheSameOccurrencesWhateverItsReadSize() throws {
+        let pattern = Array("/opt/sr/".utf8)
+        var generator = SystemRandomNumberGenerator()
+        let pieces: [[UInt8]] = ["/opt/sr/", "/opt/sr/", "-L", "file://", "/srv", "x", "=", "\0", "/", "/opt/sr", "a", "-I"].map { Array($0.utf8) }
+        for round in 0..<40 {
+            var bytes: [UInt8] = []
+            while bytes.count < 600 {
+                bytes += pieces[Int(generator.next() % UInt64(pieces.count))]
+            }
+            let expected = Self.plainSearch(pattern, in: bytes)
+            XCTAssertFalse(expected.isEmpty)
+            let file = try TemporaryDirectory.make().appendingPathComponent("bytes").path
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            let descriptor = open(file, O_RDONLY)
+            defer { close(descriptor) }
+            for window in [1, 2, 3, 7, 8, 9, 13, 40] {
+                var scanner = OccurrenceScanner(pattern: pattern, window: window)
+                let (offsets, hasNUL) = try scanner.scan(descriptor, path: file)
+                XCTAssertEqual(offsets, expected, "round \(round), reads of \(window) bytes")
+                XCTAssertEqual(hasNUL, bytes.contains(0))
+            }
+        }
+    }
+
+    private static func plainSearch(_ pattern: [UInt8], in bytes: [UInt8]) -> [Int] {
+        var found: [Int] = []
+        var offset = 0
+        while offset + pattern.count <= bytes.count {
+            let context = max(0, offset - PathStart.lookBehind - 1)
+            if bytes[offset..<(offset + pattern.count)].elementsEqual(pattern), PathStart.counts(after: bytes[context..<offset], atStart: context == 0) {
+                found.append(offset)
+                offset += pattern.count
+            } else {
+                offset += 1
+            }
+        }
+        return found
+    }
+}
