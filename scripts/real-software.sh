@@ -202,12 +202,15 @@ build() {
   echo "python $(seconds_since "$started")" >>"$cache/timings"
 
   # What the build must have made, or the tests would prove nothing.
-  local extension
-  extension=$(echo "$prefix"/lib/python3.11/lib-dynload/zlib.cpython-*.so)
-  ldd "$extension" | grep -q "libz.so.1 => $prefix/lib/libz.so.1" || { log "zlib module does not use the prefix's zlib: $(ldd "$extension")"; exit 1; }
-  extension=$(echo "$prefix"/lib/python3.11/lib-dynload/_ctypes.cpython-*.so)
-  ldd "$extension" | grep -q "libffi.so.8 => $prefix/lib/libffi.so.8" || { log "_ctypes does not use the prefix's libffi: $(ldd "$extension")"; exit 1; }
-  ldd "$prefix/bin/python3.11" | grep -q "libpython3.11.so.1.0 => $prefix/lib/" || { log "python3.11 does not use the prefix's libpython"; exit 1; }
+  # (ldd's output is kept first: `grep -q` stopping early would fail the pipe.)
+  local file library libraries
+  for file in lib/python3.11/lib-dynload/zlib.cpython-311-x86_64-linux-gnu.so:libz.so.1 \
+    lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so:libffi.so.8 bin/python3.11:libpython3.11.so.1.0; do
+    library=${file#*:}
+    file=$prefix/${file%:*}
+    libraries=$(ldd "$file")
+    grep -qF "$library => $prefix/lib/$library " <<<"$libraries" || { log "$file does not load $library from $prefix/lib: $libraries"; exit 1; }
+  done
 
   rm -rf "$work"
   mv "$prefix" "$cache/tree"
