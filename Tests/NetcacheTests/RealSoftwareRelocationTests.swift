@@ -237,7 +237,7 @@ final class RealSoftwareRelocationTests: XCTestCase {
         report("the interpreter says: \(whereabouts.output.split(separator: "\n").joined(separator: " | "))")
         let said = whereabouts.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if said.count >= 10 {
-            XCTAssertEqual(said[9], "", "sysconfig.get_config_vars() values naming A")
+            if relocated { XCTAssertEqual(said[9], "", "sysconfig.get_config_vars() values naming A") }
             XCTAssertEqual(said[0], tree, "sys.prefix")
             XCTAssertEqual(said[1], tree, "sys.exec_prefix")
             for (index, what) in [(2, "stdlib"), (3, "include"), (4, "LIBDIR"), (5, "zlib.__file__"), (6, "libz.so.1 loaded"), (7, "libffi.so.8 loaded"), (8, "libpython3.11.so loaded")] {
