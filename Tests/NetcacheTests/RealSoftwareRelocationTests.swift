@@ -41,6 +41,8 @@ final class RealSoftwareRelocationTests: XCTestCase {
 
     override func tearDown() {
         fixture?.server.stop()
+        // The server's data holds the release twice (zstd and gzip), 150 MB.
+        if let fixture { made.append(fixture.directory.path) }
         for path in made {
             _ = try? NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "chmod -R u+w \"$1\" 2>/dev/null; rm -rf \"$1\"", "_", path])
         }
