@@ -17,6 +17,8 @@ final class RelocationRulesTests: XCTestCase {
         XCTAssertTrue(counts("\"") && counts(" ") && counts(":") && counts("\0") && counts("'"))
         XCTAssertTrue(counts("CFLAGS=-I") && counts(" -L") && counts(",-R") && counts(" -isystem"), "flags glued to a path")
         XCTAssertTrue(counts("url=file://"), "a file URL")
+        XCTAssertTrue(counts("'."), "./<root>, a relative spelling of the root")
+        XCTAssertFalse(counts("'.."), "../<root> is another path")
         XCTAssertFalse(counts("/srv"), "the tail of a longer path")
         XCTAssertFalse(counts("x"), "the tail of a relative path")
         XCTAssertFalse(counts("a//"), "two slashes that are not a URL's")
@@ -24,6 +26,19 @@ final class RelocationRulesTests: XCTestCase {
         XCTAssertFalse(counts("/-L"), "a flag's letters in a path")
         XCTAssertFalse(counts("ab-isystem"), "a path byte before the flag")
         XCTAssertFalse(counts(String(repeating: "a", count: 11)), "a run longer than any flag, cut by the window")
+    }
+
+    /// In a `.pyc`, the byte before a string is its marshalled length: 0x4C ('L') for 76
+    /// bytes, a letter that would otherwise say the root continues a longer path.
+    func testInBytecodeAMarshalledStringStartsAPath() throws {
+        let rewrite = try RootRewrite(from: "/opt/slapgrid", to: "/srv/sr")
+        let root = Array("/opt/slapgrid/x".utf8)
+        for (header, counts) in [([0x7A, 0x4C], true), ([0xDA, 0x2F], true), ([0x61, 0x4C, 0, 0, 0x41], true),
+                                 ([0xF5, 0x00, 0x01, 0, 0x30], true), ([0x78, 0x4C, 0, 0, 0x41], false), ([0x79, 0x4C], false)] as [([UInt8], Bool)] {
+            let bytes = ArraySlice([0x00] + header + root)
+            XCTAssertEqual(rewrite.isOccurrence(in: bytes, at: 1 + header.count, startsFile: true, bytecode: true), counts, "\(header)")
+            XCTAssertFalse(header.last == 0x4C && rewrite.isOccurrence(in: bytes, at: 1 + header.count, startsFile: true), "outside bytecode, a letter before is a longer path")
+        }
     }
 
     func testTheNewRootIsPaddedAfterItToTheOldLength() throws {

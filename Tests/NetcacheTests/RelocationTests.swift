@@ -260,20 +260,35 @@ final class RelocationTests: XCTestCase {
 
     /// Compiled Python modules are rewritten in place, not dropped: relocated, they still
     /// match their sources and are loaded as they are (a root install leaves no writable
-    /// place to compile them again).
+    /// place to compile them again). Short roots, so that the marshalled length before a
+    /// path is a letter: 66 ('B') for the module's file name, 97 ('a') for the constant.
     func testCompiledPythonModulesAreRelocatedAndStillUsed() throws {
-        let release = rootA + "/" + fixture.md5
+        let shortA = "/tmp/ncA-" + UUID().uuidString.prefix(13).lowercased()
+        let shortB = "/tmp/ncB"
+        defer { for root in [shortA, shortB] { try? FileManager.default.removeItem(atPath: root) } }
+        try? FileManager.default.removeItem(atPath: shortB)
+        let release = shortA + "/" + fixture.md5
         try FileManager.default.createDirectory(atPath: release + "/lib", withIntermediateDirectories: true)
-        try "WHERE = \"\(release)/share\"\n".write(toFile: release + "/lib/mod.py", atomically: true, encoding: .utf8)
+        let constant = release + "/share/" + String(repeating: "x", count: 97 - release.count - 7)
+        XCTAssertEqual((release + "/lib/mod.py").utf8.count, 0x42)
+        XCTAssertEqual(constant.utf8.count, 0x61)
+        try "WHERE = \"\(constant)\"\n".write(toFile: release + "/lib/mod.py", atomically: true, encoding: .utf8)
         let python = URL(fileURLWithPath: "/usr/bin/python3")
         let compiled = try NetcacheTests.run(python, ["-m", "compileall", "-q", release + "/lib"])
         XCTAssertEqual(compiled.status, 0, compiled.stderr)
-        let (rootB, moved) = try publishAndInstallUnderB(release)
-        XCTAssertEqual(try holding(rootA, under: moved), [])
+        let published = try netcache("publish", "-c", try config(root: shortA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        try FileManager.default.removeItem(atPath: release)
+        try FileManager.default.createDirectory(atPath: shortB, withIntermediateDirectories: true)
+        let installed = try netcache("install", "-c", try config(root: shortB), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        let moved = shortB + "/" + fixture.md5
+        XCTAssertEqual(try holding(shortA, under: moved), [])
         let imported = try NetcacheTests.run(
             python, ["-v", "-c", "import sys; sys.path.insert(0, '\(moved)/lib'); import mod; print(mod.WHERE)"],
             environment: ["PYTHONDONTWRITEBYTECODE": "1"])
-        XCTAssertEqual(imported.output, "\(relocated(release, to: rootB))/share\n", imported.stderr)
+        let padding = String(repeating: "/", count: shortA.count - shortB.count)
+        XCTAssertEqual(imported.output, shortB + padding + constant.dropFirst(shortA.count) + "\n", imported.stderr)
         XCTAssertTrue(imported.stderr.contains("# code object from '\(moved)/lib/__pycache__/mod.cpython-"), "the compiled module was not used")
     }
 

@@ -20,7 +20,8 @@ struct OccurrenceScanner {
         buffer = [UInt8](repeating: 0, count: window + carry)
     }
 
-    mutating func scan(_ descriptor: Int32, path: String) throws -> (offsets: [Int], hasNUL: Bool) {
+    /// `bytecode`: the file is Python bytecode, where a marshalled string starts a path too.
+    mutating func scan(_ descriptor: Int32, path: String, bytecode: Bool = false) throws -> (offsets: [Int], hasNUL: Bool) {
         var offsets: [Int] = []
         var hasNUL = false
         // The buffer holds the file's bytes [base, base + available).
@@ -42,7 +43,9 @@ struct OccurrenceScanner {
             while start + pattern.count <= available {
                 guard let found = Self.find(pattern, in: buffer, from: start, to: available) else { break }
                 let context = max(0, found - PathStart.lookBehind - 1)
-                if PathStart.counts(after: buffer[context..<found], atStart: base + context == 0) {
+                let before = buffer[context..<found]
+                if PathStart.counts(after: before, atStart: base + context == 0)
+                    || (bytecode && PathStart.startsMarshalledString(after: before, length: pattern.count)) {
                     offsets.append(base + found)
                     start = found + pattern.count
                 } else {

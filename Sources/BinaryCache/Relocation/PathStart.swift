@@ -4,13 +4,15 @@
 /// A path starts at the start of a file, after a byte that cannot be part of a path (not a
 /// letter, digit, `.`, `_`, `-`, `+` or `/`), and after the few prefixes that build tools
 /// glue to a path: `-L`, `-I` and kin, which libtool files, pkg-config files and Python's
-/// sysconfig hold by the hundred, and the `//` of a `file://` URL.
+/// sysconfig hold by the hundred, the `//` of a `file://` URL and the `.` of `./<root>`.
+/// In Python bytecode a path also starts a marshalled string, whose length (a byte that may
+/// well be a letter) comes right before it.
 enum PathStart {
     /// The longest prefix `counts` accepts; callers give it at least this many bytes
     /// before the occurrence, and one more.
     static let lookBehind = 11
 
-    private static let gluedPrefixes: [[UInt8]] = ["-L", "-I", "-R", "-isystem", "-iquote", "-idirafter"].map { Array($0.utf8) }
+    private static let gluedPrefixes: [[UInt8]] = ["-L", "-I", "-R", "-isystem", "-iquote", "-idirafter", "."].map { Array($0.utf8) }
 
     static func isPathByte(_ byte: UInt8) -> Bool {
         switch byte {
@@ -21,6 +23,21 @@ enum PathStart {
         default:
             return false
         }
+    }
+
+    /// Whether an occurrence of `length` bytes right after `before` starts a string that
+    /// Python's marshal wrote (`.pyc`): a short string's type (`z`, `Z`) and one-byte
+    /// length, or a string's type (`a`, `A`, `u`, `t`, `s`) and four-byte little-endian
+    /// length, either type perhaps flagged as a reference (0x80), and a length that holds
+    /// the occurrence.
+    static func startsMarshalledString<Bytes: BidirectionalCollection>(after before: Bytes, length: Int) -> Bool where Bytes.Element == UInt8 {
+        let bytes = Array(before.suffix(5))
+        if bytes.count >= 2, [UInt8(ascii: "z"), UInt8(ascii: "Z")].contains(bytes[bytes.count - 2] & 0x7F), Int(bytes[bytes.count - 1]) >= length {
+            return true
+        }
+        guard bytes.count == 5, "aAuts".utf8.contains(bytes[0] & 0x7F) else { return false }
+        let declared = Int(bytes[1]) | Int(bytes[2]) << 8 | Int(bytes[3]) << 16 | Int(bytes[4]) << 24
+        return declared >= length
     }
 
     /// Whether an occurrence right after `before` starts a path. `before` holds the bytes

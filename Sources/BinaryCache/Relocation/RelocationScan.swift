@@ -22,10 +22,11 @@ final class RelocationScan: PackObserver {
 
     func packedFile(_ relative: String, descriptor: Int32) throws {
         guard refusal == nil else { return }
-        let (offsets, hasNUL) = try scanner.scan(descriptor, path: relative)
+        let bytecode = relative.hasSuffix(".pyc")
+        let (offsets, hasNUL) = try scanner.scan(descriptor, path: relative, bytecode: bytecode)
         guard !offsets.isEmpty else { return }
         let kind: RelocationManifest.Kind
-        if relative.hasSuffix(".pyc") {
+        if bytecode {
             kind = .bytecode
         } else if Self.starts(descriptor, with: [0x7F, 0x45, 0x4C, 0x46]) {
             kind = .elf

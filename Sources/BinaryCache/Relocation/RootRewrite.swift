@@ -31,13 +31,15 @@ public struct RootRewrite: Sendable, Equatable {
         replacement = new + [UInt8](repeating: UInt8(ascii: "/"), count: old.count - new.count + 1)
     }
 
-    /// Whether `bytes[offset...]` is an occurrence that starts a path; `bytes` must start
-    /// at most `PathStart.lookBehind + 1` bytes before it, or at the start of the file
-    /// (`startsFile`).
-    public func isOccurrence(in bytes: ArraySlice<UInt8>, at offset: Int, startsFile: Bool) -> Bool {
+    /// Whether `bytes[offset...]` is an occurrence that starts a path (or, in Python
+    /// `bytecode`, a marshalled string); `bytes` must start at most
+    /// `PathStart.lookBehind + 1` bytes before it, or at the start of the file (`startsFile`).
+    public func isOccurrence(in bytes: ArraySlice<UInt8>, at offset: Int, startsFile: Bool, bytecode: Bool = false) -> Bool {
         guard offset >= bytes.startIndex, bytes.endIndex - offset >= old.count,
             bytes[offset..<(offset + old.count)].elementsEqual(old)
         else { return false }
-        return PathStart.counts(after: bytes[bytes.startIndex..<offset], atStart: startsFile)
+        let before = bytes[bytes.startIndex..<offset]
+        return PathStart.counts(after: before, atStart: startsFile)
+            || (bytecode && PathStart.startsMarshalledString(after: before, length: old.count))
     }
 }

@@ -32,13 +32,13 @@ struct TreeRelocator {
             if item.kind == .symlink {
                 try retarget(name, in: directory, path: item.path)
             } else {
-                try patch(item.offsets, of: name, in: directory, path: item.path)
+                try patch(item.offsets, of: name, in: directory, path: item.path, bytecode: item.kind == .bytecode)
             }
         }
     }
 
     /// Rewrites each listed occurrence in place, after checking it is one.
-    private func patch(_ offsets: [Int], of name: String, in directory: Int32, path: TreePath) throws {
+    private func patch(_ offsets: [Int], of name: String, in directory: Int32, path: TreePath, bytecode: Bool) throws {
         try withWritable(name, in: directory, path: path) { descriptor, size in
             let before = PathStart.lookBehind + 1
             var window = [UInt8](repeating: 0, count: before + rewrite.old.count)
@@ -50,7 +50,7 @@ struct TreeRelocator {
                 let from = max(0, offset - before)
                 let count = offset + rewrite.old.count - from
                 try readFully(descriptor, into: &window, count: count, at: from, path: path)
-                guard rewrite.isOccurrence(in: window[..<count], at: offset - from, startsFile: from == 0) else {
+                guard rewrite.isOccurrence(in: window[..<count], at: offset - from, startsFile: from == 0, bytecode: bytecode) else {
                     throw RelocationRefused("relocation manifest: \(path) holds no software_root starting a path at byte \(offset)")
                 }
                 let written = rewrite.replacement.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, $0.count, off_t(offset)) }
