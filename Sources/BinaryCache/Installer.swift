@@ -78,7 +78,12 @@ public struct Installer {
             let name = "\(candidate.key) \(candidate.entry.format.rawValue) \(candidate.entry.sha512.prefix(12))"
             explain("\(name): " + (candidate.refusal.map { "not taken: " + $0 } ?? "installable"))
         }
-        let installable = candidates.filter(\.installable)
+        // Within each key, entries built under this very root before those that must move.
+        let keys = candidates.map(\.key).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let installable = keys.flatMap { key in
+            let ofKey = candidates.filter { $0.key == key && $0.installable }
+            return ofKey.filter { $0.relocatedFrom == nil } + ofKey.filter { $0.relocatedFrom != nil }
+        }
         guard !installable.isEmpty else {
             let reasons = candidates.map { "\($0.entry.format.rawValue) entry \($0.entry.sha512.prefix(12)): \($0.refusal ?? "")" }
             let detail = reasons.isEmpty ? "no entry" : reasons.joined(separator: "; ")
@@ -107,7 +112,9 @@ public struct Installer {
             let failure: any Error
             explain("trying \(candidate.key) \(name)")
             do {
-                try checkFreeSpace(root: root, needed: candidate.entry.unpackedSize ?? 0)
+                // A manifest to fetch is spooled in software_root too.
+                let manifest = candidate.relocatedFrom == nil ? 0 : candidate.entry.relocation?.manifest?.size ?? 0
+                try checkFreeSpace(root: root, needed: (candidate.entry.unpackedSize ?? 0) + manifest)
                 if let warning = try expand(candidate.entry, from: shacache, top: md5, root: root, target: target) {
                     warnings.append(warning)
                 }
@@ -206,6 +213,7 @@ public struct Installer {
                 tree.cancel()
                 throw error
             }
+            try Interruption.check()
             do {
                 try staging.move(top, to: target)
             } catch is StagingDirectory.TargetExists {

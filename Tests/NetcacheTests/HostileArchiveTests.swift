@@ -61,6 +61,25 @@ final class HostileArchiveTests: XCTestCase {
             mentioning: fixture.md5 + "/link/planted")
     }
 
+    /// U+0600 is a prepend character: Swift sees "\u{600}/" as one character, with no "/"
+    /// in it; the kernel sees a separator. A check on Swift's characters would let the
+    /// file through the symlink.
+    func testASlashInsideAGraphemeClusterStillSeparates() throws {
+        setlocale(LC_ALL, "C.UTF-8")
+        let outside = (decoy as NSString).deletingLastPathComponent
+        try assertRefused(
+            [.directory(fixture.md5), .symlink(fixture.md5 + "/e\u{600}", target: outside), .file(fixture.md5 + "/e\u{600}/planted")],
+            mentioning: "refusing to write through symlink")
+    }
+
+    /// "/\u{301}" is one character to Swift, not "/": an absolute name still starts with a
+    /// slash byte.
+    func testAnAbsoluteNameBehindACombiningMarkIsRefused() throws {
+        setlocale(LC_ALL, "C.UTF-8")
+        let outside = (decoy as NSString).deletingLastPathComponent
+        try assertRefused([.directory(fixture.md5), .file("/\u{301}" + outside + "/planted")], mentioning: "refusing absolute path")
+    }
+
     func testReplacingASymlinkIsRefused() throws {
         try assertRefused(
             [.directory(fixture.md5), .symlink(fixture.md5 + "/link", target: decoy), .file(fixture.md5 + "/link")],

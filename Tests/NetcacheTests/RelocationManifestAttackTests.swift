@@ -19,6 +19,7 @@ final class RelocationManifestAttackTests: XCTestCase {
     var other: String!
 
     override func setUpWithError() throws {
+        setlocale(LC_ALL, "C.UTF-8")
         fixture = try BinaryCacheFixture()
         builtUnder = fixture.directory.appendingPathComponent("software-root-built-under-a-longer-path").path
         // `<root>/.netcache-install-XXXXXX/<md5>/../../../victim`.
@@ -41,6 +42,7 @@ final class RelocationManifestAttackTests: XCTestCase {
             .directory(md5), .directory(md5 + "/bin"), .file(md5 + "/bin/tool"),
             .symlink(md5 + "/bin/link", target: builtUnder + "/" + md5 + "/bin/tool"),
             .symlink(md5 + "/escape", target: fixture.directory.path),
+            .symlink(md5 + "/e\u{600}", target: fixture.directory.path),
         ], fileSize: 512)
     }
 
@@ -107,6 +109,9 @@ final class RelocationManifestAttackTests: XCTestCase {
             ([#"["text","bin",[0]]"#], "bin as a file"),
             ([#"["symlink","bin/tool"]"#], "bin/tool as a symlink"),
             ([#"["text","escape/victim",[6]]"#], "escape is not a directory"),
+            ([#"["text","e\u0600/victim",[6]]"#], "is not a directory"),
+            ([#"["symlink","e\u0600/victim"]"#], "is not a directory"),
+            (["[\"text\",\"\(String(repeating: "x", count: 300))/a\",[0]]"], "a component longer than 255 bytes"),
             ([#"["text","bin/tool",[500]]"#], "no room for software_root at byte 500 (512 bytes)"),
             ([#"["text","bin/tool",[3]]"#], "bin/tool holds no software_root starting a path at byte 3"),
             ([#"["text","bin/tool",[1,0]]"#], "offsets that are not increasing"),

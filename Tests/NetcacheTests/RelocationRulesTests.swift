@@ -88,10 +88,24 @@ final class RelocationRulesTests: XCTestCase {
             defer { close(descriptor) }
             for window in [1, 2, 3, 7, 8, 9, 13, 40] {
                 var scanner = OccurrenceScanner(pattern: pattern, window: window)
-                let (offsets, hasNUL) = try scanner.scan(descriptor, path: file)
+                let (offsets, ambiguous, hasNUL) = try scanner.scan(descriptor, path: file)
                 XCTAssertEqual(offsets, expected, "round \(round), reads of \(window) bytes")
+                XCTAssertEqual(ambiguous, Self.firstAmbiguous(pattern, in: bytes), "round \(round), reads of \(window) bytes")
                 XCTAssertEqual(hasNUL, bytes.contains(0))
             }
+        }
+    }
+
+    /// The first occurrence that neither starts a path nor follows a `/` in the path bytes
+    /// before it.
+    private static func firstAmbiguous(_ pattern: [UInt8], in bytes: [UInt8]) -> Int? {
+        let counted = Set(plainSearch(pattern, in: bytes))
+        return (0...(bytes.count - pattern.count)).first { offset in
+            guard bytes[offset..<(offset + pattern.count)].elementsEqual(pattern), !counted.contains(offset),
+                !counted.contains(where: { $0 < offset && offset < $0 + pattern.count })
+            else { return false }
+            let run = bytes[max(0, offset - PathStart.lookBehind - 1)..<offset].reversed().prefix { PathStart.isPathByte($0) }
+            return !run.contains(UInt8(ascii: "/"))
         }
     }
 

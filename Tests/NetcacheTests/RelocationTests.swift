@@ -337,4 +337,22 @@ final class RelocationTests: XCTestCase {
         XCTAssertEqual(demo.output, "44 hello from the tree\n", demo.stderr)
         XCTAssertEqual(try holding(rootA, under: rootB + "/" + fixture.md5), [])
     }
+
+    /// In a binary, the root behind a byte that may be part of a path (here a length,
+    /// 'K') cannot be told from another path: the tree is not relocatable, and says why,
+    /// rather than keeping the old root where it may be one.
+    func testARootInABinaryWhereNoPathStartsMakesTheTreeStay() throws {
+        let release = rootA + "/" + fixture.md5
+        try FileManager.default.createDirectory(atPath: release + "/share", withIntermediateDirectories: true)
+        try Data([0, 0, 0, UInt8(ascii: "K")] + Array("\(release)/share\0".utf8)).write(to: URL(fileURLWithPath: release + "/share/blob.bin"))
+        let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(published.status, 0, published.stderr)
+        try FileManager.default.removeItem(atPath: release)
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        let refused = try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL)
+        XCTAssertEqual(refused.status, 3, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("not relocatable: share/blob.bin holds software_root at byte 4 where no path starts"), refused.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rootB), [])
+    }
 }

@@ -1,4 +1,5 @@
 import CLinux
+import NetcacheClient
 import Foundation
 
 /// Open descriptors of the directories on the path to the entry being written, below a
@@ -30,7 +31,8 @@ final class DirectoryCursor {
     /// The directory `components` names, relative to the base (empty: the base itself).
     func open(_ components: ArraySlice<String>) throws -> Int32 {
         var common = 0
-        while common < names.count, common < components.count, names[common] == components[components.startIndex + common] {
+        // Bytes, not canonical equivalence: "é" and "e\u{301}" are two directories.
+        while common < names.count, common < components.count, names[common].utf8.elementsEqual(components[components.startIndex + common].utf8) {
             common += 1
         }
         while names.count > common {
@@ -38,9 +40,12 @@ final class DirectoryCursor {
             close(descriptors.removeLast())
         }
         for name in components.dropFirst(common) {
+            guard isPlainComponent(name) else {
+                throw ArchiveError("refusing the name \(name.debugDescription): not one component of a path")
+            }
             let descriptor = openat(descriptors.last ?? base, name, netcache_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else {
-                let path = (names + [name]).joined(separator: "/")
+                let path = String((names + [name]).joined(separator: "/").debugDescription.dropFirst().dropLast())
                 switch errno {
                 case ENOTDIR, ELOOP: throw NotADirectory(description: "\(path) is not a directory")
                 case ENOENT: throw NotADirectory(description: "\(path) does not exist")

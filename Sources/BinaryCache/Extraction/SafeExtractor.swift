@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import NetcacheClient
 
 /// Expands a release archive (gzip or zstd tar, detected) below a staging directory,
 /// refusing anything a hostile archive could use to write elsewhere or to plant
@@ -65,7 +66,7 @@ struct SafeExtractor {
             try checkNotThroughSymlink(name, symlinks: symlinks)
             if symlinks.contains(name) { throw ArchiveError("refusing to replace symlink \(name) in archive") }
             guard seen.insert(name).inserted else { throw ArchiveError("refusing a second entry for \(name) in archive") }
-            let path = name.split(separator: "/").map(String.init)
+            let path = pathComponents(name)
             guard directories.contains(path.dropLast().joined(separator: "/")) else {
                 throw ArchiveError("refusing \(name): its directory comes later in the archive, or not at all")
             }
@@ -76,7 +77,7 @@ struct SafeExtractor {
             if let target = archive_entry_hardlink(entry) {
                 let checked = try checkedName(try utf8(target), linkOf: name)
                 try checkNotThroughSymlink(checked, symlinks: symlinks)
-                try writer.makeHardLink(path, to: checked.split(separator: "/").map(String.init))
+                try writer.makeHardLink(path, to: pathComponents(checked))
                 continue
             }
             switch archive_entry_filetype(entry) {
@@ -103,14 +104,15 @@ struct SafeExtractor {
     /// A relative name inside `<top>/`, without `.` or `..` components.
     private func checkedName(_ raw: String, linkOf owner: String? = nil) throws -> String {
         let what = owner.map { "hard link \($0) -> \(raw)" } ?? raw
-        guard !raw.hasPrefix("/") else { throw ArchiveError("refusing absolute path in archive: \(what)") }
-        var components = raw.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        while components.first == "." { components.removeFirst() }
-        guard !components.contains("..") else { throw ArchiveError("refusing '..' in archive: \(what)") }
-        guard !components.contains("."), components.first == top else {
+        guard !isAbsolutePath(raw) else { throw ArchiveError("refusing absolute path in archive: \(what)") }
+        // As bytes: a '/' that Swift sees inside a grapheme cluster is still a separator.
+        var components = pathComponents(raw).map { Array($0.utf8) }
+        while components.first == [0x2E] { components.removeFirst() }
+        guard !components.contains([0x2E, 0x2E]) else { throw ArchiveError("refusing '..' in archive: \(what)") }
+        guard !components.contains([0x2E]), components.first == Array(top.utf8) else {
             throw ArchiveError("refusing entry outside \(top)/ in archive: \(what)")
         }
-        return components.joined(separator: "/")
+        return components.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
     }
 
     private func utf8(_ raw: UnsafePointer<CChar>?) throws -> String {
@@ -141,7 +143,7 @@ struct SafeExtractor {
 
     private func checkNotThroughSymlink(_ name: String, symlinks: Set<String>) throws {
         var prefix = ""
-        for component in name.split(separator: "/") {
+        for component in pathComponents(name) {
             prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
             if symlinks.contains(prefix) {
                 throw ArchiveError("refusing to write through symlink \(prefix) in archive: \(name)")

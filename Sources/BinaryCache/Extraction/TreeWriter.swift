@@ -1,4 +1,5 @@
 import CLinux
+import NetcacheClient
 import Foundation
 
 /// Writes a release tree below a base directory through descriptors only: each entry is
@@ -136,7 +137,7 @@ final class TreeWriter {
 
     /// The open directory holding `path`, and its last name.
     private func locate(_ path: [String], through cursor: DirectoryCursor) throws -> (parent: Int32, name: String) {
-        guard let name = path.last else { throw ArchiveError("refusing an entry without a name in archive") }
+        guard let name = path.last, isPlainComponent(name) else { throw ArchiveError("refusing the name \(path.joined(separator: "/").debugDescription) in archive") }
         return (try cursor.open(path.dropLast()), name)
     }
 

@@ -25,6 +25,17 @@ enum PathStart {
         }
     }
 
+    /// Whether an occurrence that does not start a path continues another one: the path
+    /// bytes right before it hold a `/` (`/srv<root>`, `a//<root>`). Otherwise (`K<root>`,
+    /// `x<root>`) it may be a path behind a length or another format's header.
+    static func continuesAnotherPath<Bytes: BidirectionalCollection>(after before: Bytes) -> Bool where Bytes.Element == UInt8 {
+        for byte in before.reversed() {
+            guard isPathByte(byte) else { return false }
+            if byte == UInt8(ascii: "/") { return true }
+        }
+        return false
+    }
+
     /// Whether an occurrence of `length` bytes right after `before` starts a string that
     /// Python's marshal wrote (`.pyc`): a short string's type (`z`, `Z`) and one-byte
     /// length, or a string's type (`a`, `A`, `u`, `t`, `s`) and four-byte little-endian

@@ -23,7 +23,13 @@ final class RelocationScan: PackObserver {
     func packedFile(_ relative: String, descriptor: Int32) throws {
         guard refusal == nil else { return }
         let bytecode = relative.hasSuffix(".pyc")
-        let (offsets, hasNUL) = try scanner.scan(descriptor, path: relative, bytecode: bytecode)
+        let (offsets, ambiguous, hasNUL) = try scanner.scan(descriptor, path: relative, bytecode: bytecode)
+        // In text, `x<root>` is a relative path; in a binary it may be a path behind a
+        // length or another format's header: not knowing, the tree stays put.
+        if let ambiguous, bytecode || hasNUL {
+            refusal = "\(relative) holds software_root at byte \(ambiguous) where no path starts"
+            return
+        }
         guard !offsets.isEmpty else { return }
         let kind: RelocationManifest.Kind
         if bytecode {

@@ -21,6 +21,7 @@ struct TreeRelocator {
     func apply(_ manifest: ManifestDownload, staging: Int32, top: String) throws {
         let cursor = DirectoryCursor(base: staging)
         try manifest.forEachItem { item in
+            try Interruption.check()
             let components = [top] + item.path.components
             let directory: Int32
             do {
@@ -81,8 +82,9 @@ struct TreeRelocator {
         guard before.st_mode & S_IFMT == S_IFREG else {
             throw RelocationRefused("relocation manifest lists \(path) as a file; the archive holds another kind of entry there")
         }
-        let madeWritable = before.st_mode & 0o200 == 0
-        if madeWritable, fchmodat(directory, name, (before.st_mode & 0o7777) | 0o200, 0) != 0 { throw failure("open", path) }
+        // Read and written by its owner for the while: a non-root install cannot otherwise.
+        let madeWritable = before.st_mode & 0o600 != 0o600
+        if madeWritable, fchmodat(directory, name, (before.st_mode & 0o7777) | 0o600, 0) != 0 { throw failure("open", path) }
         let descriptor = openat(directory, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure("open", path) }
         defer { close(descriptor) }

@@ -235,6 +235,9 @@ private struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger {
             if let integer = Int(text) { return .integer(integer) }
+            // Python's own limit (int_max_str_digits): BigInt's parse is quadratic, and a
+            // number of a million digits would hold a reader for hours.
+            guard text.utf8.count - (text.utf8.first == UInt8(ascii: "-") ? 1 : 0) <= 4300 else { throw fail("an integer of more than 4300 digits") }
             if let big = BigInt(text) { return .bigInteger(big) }
         }
         guard let double = Double(text) else { throw fail("number out of range") }

@@ -105,8 +105,8 @@ struct FetchCommand: ParsableCommand {
     /// The last component of the URL's path, as `wget` and `curl -O` name it.
     static func defaultName(of url: String) throws -> String {
         let path = URLComponents(string: url)?.path ?? ""
-        let name = path.split(separator: "/").last.map(String.init) ?? ""
-        guard !name.isEmpty, name != ".", name != ".." else { throw ValidationError("\(url) names no file: give -o") }
+        let name = pathComponents(path).last ?? ""
+        guard isPlainComponent(name) else { throw ValidationError("\(url) names no file: give -o") }
         return name
     }
 
