@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh nginx mandoc fiu-utils
 bash scripts/interop-venv.sh
+# zlib, libffi and CPython built from source for RealSoftwareRelocationTests (about 10
+# minutes on a fresh machine, then cached in .build/real-software).
+bash scripts/real-software.sh build >/dev/null
 
 # The real engines of the scale-out tests, on loopback, stopped by process id on exit.
 engines=$(mktemp -d /tmp/netcache-engines-XXXXXX)
