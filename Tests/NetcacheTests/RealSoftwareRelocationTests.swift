@@ -293,11 +293,8 @@ final class RealSoftwareRelocationTests: XCTestCase {
 
     /// The baseline: the same checks on the release installed under the root it was built
     /// under, where nothing is relocated; they must pass here for the relocated run to
-    /// mean anything. Run with NETCACHE_REAL_SOFTWARE_BASELINE=1.
+    /// mean anything.
     func testRealSoftwarePassesItsTestsUnderTheRootItWasBuiltUnder() throws {
-        guard ProcessInfo.processInfo.environment["NETCACHE_REAL_SOFTWARE_BASELINE"] == "1" else {
-            throw XCTSkip("the baseline runs with NETCACHE_REAL_SOFTWARE_BASELINE=1")
-        }
         try publish()
         let tree = try install(under: rootA)
         try verify(tree: tree, relocated: false)
