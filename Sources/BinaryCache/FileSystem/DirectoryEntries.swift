@@ -6,13 +6,15 @@ import Foundation
 ///
 /// `readdir` ends a listing and fails it the same way, with `NULL`: only `errno` tells
 /// them apart. A failure throws, so that no caller takes part of a directory for all of
-/// it (publish would archive a tree with files missing).
-func directoryEntries(of directory: Int32) throws -> [[CChar]] {
+/// it (publish would archive a tree with files missing); `path` names the directory in
+/// its message.
+func directoryEntries(of directory: Int32, path: String? = nil) throws -> [[CChar]] {
+    let place = path ?? "a directory"
     let copy = dup(directory)
     guard copy >= 0, let stream = fdopendir(copy) else {
         let error = errno
         if copy >= 0 { close(copy) }
-        throw ArchiveError("cannot list a directory: \(String(cString: strerror(error)))")
+        throw ArchiveError("cannot list \(place): \(String(cString: strerror(error)))")
     }
     defer { closedir(stream) }
     rewinddir(stream)
@@ -20,7 +22,7 @@ func directoryEntries(of directory: Int32) throws -> [[CChar]] {
     while true {
         errno = 0
         guard let entry = readdir(stream) else {
-            guard errno == 0 else { throw ArchiveError("cannot list a directory: \(String(cString: strerror(errno)))") }
+            guard errno == 0 else { throw ArchiveError("cannot list \(place): \(String(cString: strerror(errno)))") }
             return names
         }
         let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
