@@ -168,12 +168,14 @@ public struct Installer {
             try manifest.validate()
             return manifest
         }
-        let download = StreamedDownload(shacache: shacache, sha512: entry.sha512, size: entry.size)
         // Entries that sign their sizes are bounded by them; the others by the free space.
         let budget = ExtractionBudget(
             entries: entry.fileCount, bytes: entry.unpackedSize,
             freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
         let owner = try ownerWhenRoot(of: root)
+        let download = StreamedDownload(shacache: shacache, sha512: entry.sha512, size: entry.size)
+        // However the expansion ends, its download ends too (within a second, even stalled).
+        defer { download.cancel() }
         // From the staging directory's creation to its removal, a signal stops the work
         // instead of the process.
         try Interruption.stoppable(stop: download.interrupt) {

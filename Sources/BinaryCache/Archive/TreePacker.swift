@@ -96,7 +96,7 @@ struct TreePacker {
             let directory = try open(entryName, in: parent, flags: O_DIRECTORY, as: status, path: path)
             defer { close(directory) }
             try writer.write(entry)
-            let children = try directoryEntries(of: directory).map { raw in
+            let children = try directoryEntries(of: directory, path: path).map { raw in
                 try raw.withUnsafeBufferPointer { pointer in
                     guard let child = String(validatingCString: pointer.baseAddress!) else {
                         throw ArchiveError("cannot archive \(path)/\(String(cString: pointer.baseAddress!)): the name is not UTF-8")

@@ -34,9 +34,9 @@ final class RelocationScan: PackObserver {
         let kind: RelocationManifest.Kind
         if bytecode {
             kind = .bytecode
-        } else if Self.starts(descriptor, with: [0x7F, 0x45, 0x4C, 0x46]) {
+        } else if try Self.starts(descriptor, with: [0x7F, 0x45, 0x4C, 0x46], path: relative) {
             kind = .elf
-        } else if Self.starts(descriptor, with: [0x50, 0x4B, 0x03, 0x04]) {
+        } else if try Self.starts(descriptor, with: [0x50, 0x4B, 0x03, 0x04], path: relative) {
             refusal = "zip archive \(relative) holds software_root: its checksums would no longer match once rewritten"
             return
         } else {
@@ -93,7 +93,7 @@ final class RelocationScan: PackObserver {
     private func firstOutsideACString(_ offsets: [Int], descriptor: Int32, path: String) throws -> Int? {
         var buffer = [UInt8](repeating: 0, count: 4096)
         for offset in offsets {
-            let count = pread(descriptor, &buffer, buffer.count, off_t(offset))
+            let count = buffer.withUnsafeMutableBytes { preadFully(descriptor, $0, at: offset) }
             guard count > 0 else { throw ArchiveError("cannot read \(path): \(String(cString: strerror(errno)))") }
             guard let end = buffer[..<count].firstIndex(of: 0), buffer[..<end].allSatisfy({ (0x20...0x7E).contains($0) }) else {
                 return offset
@@ -102,8 +102,13 @@ final class RelocationScan: PackObserver {
         return nil
     }
 
-    private static func starts(_ descriptor: Int32, with magic: [UInt8]) -> Bool {
+    /// A read that fails is an error: taking the file for another kind would sign a wrong
+    /// manifest.
+    private static func starts(_ descriptor: Int32, with magic: [UInt8], path: String) throws -> Bool {
         var bytes = [UInt8](repeating: 0, count: magic.count)
-        return pread(descriptor, &bytes, magic.count, 0) == magic.count && bytes == magic
+        guard bytes.withUnsafeMutableBytes({ preadFully(descriptor, $0, at: 0) }) >= 0 else {
+            throw ArchiveError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        return bytes == magic
     }
 }
