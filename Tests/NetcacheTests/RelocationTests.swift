@@ -77,8 +77,7 @@ final class RelocationTests: XCTestCase {
     /// `path` under root A as relocation writes it under `rootB`: B padded with `/` to A's
     /// length, so that no byte after the root moves.
     private func relocated(_ path: String, to rootB: String) -> String {
-        precondition(path.hasPrefix(rootA + "/"))
-        return rootB + String(repeating: "/", count: rootA.count - rootB.count) + path.dropFirst(rootA.count)
+        rootB + String(repeating: "/", count: rootA.count - rootB.count) + path.dropFirst(rootA.count)
     }
 
     func testAReleaseBuiltUnderALongRootRunsUnderAShorterOne() throws {
@@ -137,14 +136,34 @@ final class RelocationTests: XCTestCase {
     /// Publishes the tree at `release` (under root A), installs it under a shorter root B
     /// and returns where it went.
     private func publishAndInstallUnderB(_ release: String, publishRoot: String? = nil) throws -> (rootB: String, moved: String) {
+        let (rootB, installed) = try publishAndTryUnderB(release, publishRoot: publishRoot)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        return (rootB, rootB + "/" + fixture.md5)
+    }
+
+    /// Publishes the tree at `release`, removes it, and tries to install it under root B.
+    private func publishAndTryUnderB(_ release: String, publishRoot: String? = nil) throws -> (rootB: String, result: CommandResult) {
         let published = try netcache("publish", "-c", try config(root: publishRoot ?? rootA), "--software-url", fixture.softwareURL)
         XCTAssertEqual(published.status, 0, published.stderr)
         try FileManager.default.removeItem(atPath: release)
         let rootB = fixture.directory.appendingPathComponent("sr-b").path
         try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
+        return (rootB, try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL))
+    }
+
+    /// With an entry built under B itself and one that would move there, B's own is taken.
+    func testAnEntryBuiltUnderThisRootIsTakenBeforeOneThatMoves() throws {
+        let rootB = fixture.directory.appendingPathComponent("sr-b").path
+        for root in [rootA!, rootB] {
+            try FileManager.default.createDirectory(atPath: root + "/" + fixture.md5, withIntermediateDirectories: true)
+            try "at \(root)/\(fixture.md5)\n".write(toFile: root + "/" + fixture.md5 + "/where", atomically: true, encoding: .utf8)
+            let published = try netcache("publish", "-c", try config(root: root), "--software-url", fixture.softwareURL)
+            XCTAssertEqual(published.status, 0, published.stderr)
+            try FileManager.default.removeItem(atPath: root + "/" + fixture.md5)
+        }
         let installed = try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL)
         XCTAssertEqual(installed.status, 0, installed.stderr)
-        return (rootB, rootB + "/" + fixture.md5)
+        XCTAssertEqual(try String(contentsOfFile: rootB + "/" + fixture.md5 + "/where", encoding: .utf8), "at \(rootB)/\(fixture.md5)\n")
     }
 
     /// gcc -Os merges string literals by suffix: "data" is the tail of the path literal.
@@ -217,6 +236,9 @@ final class RelocationTests: XCTestCase {
         var times = [timespec(tv_sec: 1_500_000_000, tv_nsec: 0), timespec(tv_sec: 1_500_000_000, tv_nsec: 0)]
         XCTAssertEqual(utimensat(AT_FDCWD, release + "/share/ro", &times, 0), 0)
         XCTAssertEqual(chmod(release + "/share/ro", 0o555), 0)
+        // Executable only: its owner must still read and rewrite it, then get its mode back.
+        try "#!/bin/sh\n# \(release)/share\n".write(toFile: release + "/share/run", atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(release + "/share/run", 0o111), 0)
         let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
         XCTAssertEqual(published.status, 0, published.stderr)
 
@@ -236,6 +258,9 @@ final class RelocationTests: XCTestCase {
         XCTAssertEqual(status.st_mode & 0o7777, 0o555)
         XCTAssertEqual(status.st_mtim.tv_sec, 1_500_000_000)
         XCTAssertEqual(status.st_uid, 65534)
+        XCTAssertEqual(lstat(moved + "/share/run", &status), 0)
+        XCTAssertEqual(status.st_mode & 0o7777, 0o111)
+        XCTAssertEqual(try String(contentsOfFile: moved + "/share/run", encoding: .utf8), "#!/bin/sh\n# \(relocated(release, to: rootB))/share\n")
         XCTAssertEqual(try String(contentsOfFile: moved + "/share/ro/link", encoding: .utf8), "data\n")
     }
 
@@ -347,12 +372,7 @@ final class RelocationTests: XCTestCase {
         let release = rootA + "/" + fixture.md5
         try FileManager.default.createDirectory(atPath: release + "/share", withIntermediateDirectories: true)
         try Data([0, 0, 0, UInt8(ascii: "K")] + Array("\(release)/share\0".utf8)).write(to: URL(fileURLWithPath: release + "/share/blob.bin"))
-        let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
-        XCTAssertEqual(published.status, 0, published.stderr)
-        try FileManager.default.removeItem(atPath: release)
-        let rootB = fixture.directory.appendingPathComponent("sr-b").path
-        try FileManager.default.createDirectory(atPath: rootB, withIntermediateDirectories: true)
-        let refused = try netcache("install", "-c", try config(root: rootB), "--software-url", fixture.softwareURL)
+        let (rootB, refused) = try publishAndTryUnderB(release)
         XCTAssertEqual(refused.status, 3, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("not relocatable: share/blob.bin holds software_root at byte 4 where no path starts"), refused.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rootB), [])
