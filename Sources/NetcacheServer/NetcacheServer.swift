@@ -83,6 +83,7 @@ public struct NetcacheServer {
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
         let router = Router(context: NetcacheRequestContext.self)
         router.add(middleware: ConnectionCloseMiddleware())
+        router.add(middleware: RefusedBodyDrainMiddleware())
         let basePath = configuration.basePath
         router.add(middleware: AccessLogMiddleware(logger: logger, format: configuration.logFormat, metrics: metrics, basePath: basePath))
         router.add(middleware: AccessControlMiddleware(policy: policy, openPaths: [basePath + "/health", basePath + "/metrics"]))
