@@ -74,6 +74,37 @@ final class UploadRefusalTests: XCTestCase {
         try assertNothingStored(server, tls: TLSSettings(caFile: pki.path("ca.pem")))
     }
 
+    /// A client that asks for `100-continue` gets the refusal before it sends a byte.
+    func testAClientThatAsksToContinueIsRefusedBeforeItSends() throws {
+        let server = try ServerProcess(arguments: ["--max-upload-size", "1M"], dataDirectory: directory)
+        let socket = try RawSocket.connectLoopback(port: try RawSocket.port(of: server.url))
+        defer { close(socket) }
+        var wait = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        let head = "POST /shacache HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\nExpect: 100-continue\r\n\r\n"
+        XCTAssertTrue(RawSocket.sendAll(Array(head.utf8), on: socket))
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = recv(socket, &buffer, buffer.count, 0)
+        XCTAssertTrue(String(decoding: buffer[..<max(count, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 413 "), "read \(count) bytes")
+    }
+
+    /// The rest of a refused body is waited for only so long: a client that stops sending
+    /// has its answer at once and its connection closed after the linger time (30 s).
+    func testARefusedBodyThatNeverEndsIsCutAfterLingering() throws {
+        let server = try ServerProcess(arguments: ["--max-upload-size", "1M"], dataDirectory: directory)
+        let socket = try RawSocket.connectLoopback(port: try RawSocket.port(of: server.url))
+        defer { close(socket) }
+        let start = Date()
+        let head = "POST /shacache HTTP/1.1\r\nHost: x\r\nContent-Length: \(size)\r\n\r\n"
+        XCTAssertTrue(RawSocket.sendAll(Array(head.utf8) + [UInt8](repeating: 0, count: 2 << 20), on: socket))
+        let answer = String(decoding: RawSocket.readToEnd(socket), as: UTF8.self)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413 "), answer)
+        XCTAssertGreaterThan(seconds, 25, "closed before the linger time")
+        XCTAssertLessThan(seconds, 45, "not closed after the linger time")
+        XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health").status, 200)
+    }
+
     /// `raw_upload.py` sends the body with `http.client`, as the Python tools do.
     private func assertRefused(
         _ server: ServerProcess, status: Int, message: String, size: String? = nil, headers: [String] = [],
