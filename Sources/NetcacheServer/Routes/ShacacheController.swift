@@ -82,23 +82,26 @@ struct ShacacheController {
         }
         let sha512 = address.lowercased()
         var headers = Self.headers(of: sha512)
-        // The address is the content: a client holding this tag holds the blob, here or not.
-        if let tags = request.headers[.ifNoneMatch], tags.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == "\"\(sha512)\"" || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
-            return Response(status: .notModified, headers: headers)
-        }
+        let preconditions = Preconditions(request.headers)
+        // Range handling is defined for GET only (RFC 9110, 14.2).
+        let ranged = request.method == .get && request.headers[.range] != nil && preconditions.rangeValidates(tag: sha512)
         if try await store.size(of: sha512) == nil {
             guard let mirror else { throw HTTPError(.notFound) }
             let answer = try await mirror.answer(
-                sha512, head: request.method == .head, range: request.headers[.range] != nil, headers: headers,
+                sha512, head: request.method == .head, range: ranged, headers: headers,
                 eventLoop: context.channel.eventLoop)
-            if let answer { return answer }
+            if let answer {
+                if let refusal = preconditions.refusal(tag: sha512, method: request.method) { return Response(status: refusal, headers: headers) }
+                return answer
+            }
         }
         guard let size = try await store.size(of: sha512) else { throw HTTPError(.notFound) }
         mirror?.mirrored.used(sha512)
+        if let refusal = preconditions.refusal(tag: sha512, method: request.method) { return Response(status: refusal, headers: headers) }
 
         var status = HTTPResponse.Status.ok
         var range = 0..<size
-        switch ByteRange(header: request.headers[.range], size: size) {
+        switch ByteRange(header: ranged ? request.headers[.range] : nil, size: size) {
         case .none:
             break
         case .unsatisfiable:
@@ -114,48 +117,5 @@ struct ShacacheController {
             return Response(status: status, headers: headers)
         }
         return Response(status: status, headers: headers, body: BlobBody.make(sha512, from: store, range: range, eventLoop: context.channel.eventLoop))
-    }
-}
-
-/// A `Range: bytes=...` header against a blob of known size. Only single ranges are
-/// honoured; anything else is ignored and the whole blob served, as RFC 9110 allows.
-enum ByteRange: Equatable {
-    case none
-    case unsatisfiable
-    case satisfiable(Range<Int>)
-
-    init(header: String?, size: Int) {
-        guard let header, header.hasPrefix("bytes="), !header.contains(",") else {
-            self = .none
-            return
-        }
-        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
-        guard let dash = spec.firstIndex(of: "-") else {
-            self = .none
-            return
-        }
-        let first = spec[..<dash]
-        let last = spec[spec.index(after: dash)...]
-        if first.isEmpty {
-            guard let suffix = Int(last), suffix >= 0 else {
-                self = .none
-                return
-            }
-            self = suffix == 0 || size == 0 ? .unsatisfiable : .satisfiable(max(0, size - suffix)..<size)
-            return
-        }
-        guard let start = Int(first), start >= 0 else {
-            self = .none
-            return
-        }
-        var end = size - 1
-        if !last.isEmpty {
-            guard let requestedEnd = Int(last), requestedEnd >= start else {
-                self = .none
-                return
-            }
-            end = min(requestedEnd, size - 1)
-        }
-        self = start < size ? .satisfiable(start..<end + 1) : .unsatisfiable
     }
 }

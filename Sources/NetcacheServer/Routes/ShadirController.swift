@@ -46,6 +46,7 @@ struct ShadirController {
         if let trust = security.current.trust, !trust.verifies(info: entry.info, signature: entry.signature) {
             throw HTTPError(.forbidden, message: "the entry's signature does not verify against --trusted-certificates")
         }
+        if let refusal = try await preconditionRefusal(request, key: key) { return Response(status: refusal) }
         let text = String(buffer: body)
         if try await store.add(key: key, body: text) { try await push?.entryFiled(key: key, body: text) }
         return Response(status: .created)
@@ -55,6 +56,7 @@ struct ShadirController {
         let key = try key(of: request)
         let listing = if let mirror { try await mirrored(key, from: mirror) } else { try await store.listing(for: key) }
         guard let listing else { throw HTTPError(.notFound) }
+        if let refusal = Preconditions(request.headers).refusal(tag: nil, method: request.method) { return Response(status: refusal) }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: listing))
@@ -80,6 +82,17 @@ struct ShadirController {
         }
         let bodies = local + added
         return bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
+    }
+
+    /// A key with no entry has no representation: `If-None-Match: *` files the first entry
+    /// only, `If-Match: *` adds to a key that has some. Listings carry no tag, so a tag never
+    /// matches. Looked up only when the request is conditional.
+    private func preconditionRefusal(_ request: Request, key: String) async throws -> HTTPResponse.Status? {
+        guard request.headers[.ifMatch] != nil || request.headers[.ifNoneMatch] != nil else { return nil }
+        guard try await !store.bodies(for: key).isEmpty else {
+            return request.headers[.ifMatch] != nil ? .preconditionFailed : nil
+        }
+        return Preconditions(request.headers).refusal(tag: nil, method: request.method)
     }
 
     private func key(of request: Request) throws -> String {
