@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-deps.sh nginx mandoc fiu-utils
+bash scripts/install-deps.sh nginx mandoc fiu-utils iproute2
 bash scripts/interop-venv.sh
 # zlib, libffi and CPython built from source for RealSoftwareRelocationTests (about 10
 # minutes on a fresh machine, then cached in .build/real-software).

@@ -82,12 +82,12 @@ public struct ServerConfiguration: Sendable {
         self.censusInterval = censusInterval
     }
 
-    /// Whether only this host can connect: a loopback address, not a wildcard.
+    /// Whether only this host can connect: a loopback address, not a wildcard, as the bind
+    /// will resolve it.
     var listensOnLoopbackOnly: Bool {
         // Only this host reaches a Unix socket.
         if unixSocketPath != nil { return true }
-        let host = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        return LoopbackAddress.resolves(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: port)
     }
 
     /// The options naming the files SIGHUP rereads, as given.

@@ -72,6 +72,10 @@ struct AccessPolicy: Sendable {
             if request.headers[.forwarded] != nil || request.headers[.xForwardedFor] != nil {
                 throw HTTPError(.forbidden, message: "anonymous uploads are not accepted through a proxy")
             }
+            // The address this connection reached, whatever the name resolved to at start.
+            guard let local = context.channel.localAddress, LoopbackAddress.contains(local) else {
+                throw HTTPError(.forbidden, message: "anonymous uploads are accepted on a loopback address only")
+            }
             return
         default:
             break
