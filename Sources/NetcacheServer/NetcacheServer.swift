@@ -91,7 +91,7 @@ public struct NetcacheServer {
         let routes: any RouterMethods<NetcacheRequestContext> = basePath.isEmpty ? router : router.group(RouterPath(basePath))
         ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
-        HealthController(backends: backends).register(on: routes)
+        HealthController(health: BackendHealth(backends: backends, metrics: metrics), policy: policy).register(on: routes)
         MetricsController(metrics: metrics).register(on: routes)
 
         let scheme = configuration.scheme

@@ -59,7 +59,7 @@ final class ServerServiceTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 10, "the stalled download held the server past its grace")
     }
 
-    func testHealthIsOpenToAllAndNamesABackendThatIsDown() throws {
+    func testHealthIsOpenToAllAndTellsOnlyUploadersWhichBackendIsDown() throws {
         let passwords = directory.appendingPathComponent("htpasswd")
         try "node:\(Bcrypt.hash("secret", cost: 4))\n".write(to: passwords, atomically: true, encoding: .utf8)
         let bucket = try Engines.freshBucket()
@@ -72,9 +72,32 @@ final class ServerServiceTests: XCTestCase {
         XCTAssertEqual(ready.text, #"{"status": "ready"}"# + "\n")
 
         XCTAssertEqual(try Engines.s3("DELETE", "/" + bucket).status, 204)
+        // Checks are kept two seconds.
+        try waitUntil(timeout: 10) { (try? TestHTTP.request("GET", server.url + "/health"))?.status == 503 }
+        // Anonymous callers learn the status only; uploaders learn why.
         let down = try TestHTTP.request("GET", server.url + "/health")
         XCTAssertEqual(down.status, 503)
-        XCTAssertTrue(down.text.hasPrefix(#"{"status": "unavailable", "problems": ["blob store: s3://\#(bucket)/blobs: no such bucket at "#), down.text)
+        XCTAssertEqual(down.text, #"{"status": "unavailable"}"# + "\n")
+        let wrong = try TestHTTP.request("GET", server.url.replacingOccurrences(of: "http://", with: "http://node:wrong@") + "/health")
+        XCTAssertEqual(wrong.text, #"{"status": "unavailable"}"# + "\n")
+        let detailed = try TestHTTP.request("GET", server.url.replacingOccurrences(of: "http://", with: "http://node:secret@") + "/health")
+        XCTAssertEqual(detailed.status, 503)
+        XCTAssertTrue(detailed.text.hasPrefix(#"{"status": "unavailable", "problems": ["blob store: s3://\#(bucket)/blobs: no such bucket at "#), detailed.text)
+    }
+
+    /// However often /health is asked, the backends are checked at most once per two seconds.
+    func testHealthChecksTheBackendsAtMostOnceInTwoSeconds() throws {
+        let server = try ServerProcess(
+            arguments: try Engines.serverArguments(bucket: try Engines.freshBucket(), database: try Engines.freshDatabase()),
+            dataDirectory: directory, environment: Engines.s3Credentials)
+        let start = Date()
+        for _ in 0..<40 { XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health").status, 200) }
+        let elapsed = Date().timeIntervalSince(start)
+        let metrics = try TestHTTP.request("GET", server.url + "/metrics").text
+        let line = try XCTUnwrap(metrics.split(separator: "\n").first { $0.hasPrefix("netcache_health_checks_total ") }, metrics)
+        let checks = try XCTUnwrap(Int(line.split(separator: " ")[1]))
+        XCTAssertGreaterThanOrEqual(checks, 1)
+        XCTAssertLessThanOrEqual(checks, 1 + Int(elapsed / 2) + 1, "\(checks) checks in \(elapsed) s")
     }
 
     func testJSONLogsGiveEachRequestItsFieldsAndItsUploader() throws {

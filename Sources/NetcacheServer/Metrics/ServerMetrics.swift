@@ -10,6 +10,7 @@ final class ServerMetrics: Sendable {
     let blobs: Gauge
     let bytesStored: Gauge
     let entries: Gauge
+    let healthChecks: Counter
 
     /// Request durations from a millisecond to ten minutes (a large blob).
     private static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60), .seconds(600)]
@@ -20,6 +21,7 @@ final class ServerMetrics: Sendable {
         blobs = registry.makeGauge(descriptor: Self.name("store_blobs", unit: "", "Blobs in the store, at the last census."))
         bytesStored = registry.makeGauge(descriptor: Self.name("store", unit: "bytes", "Bytes of blobs in the store, at the last census."))
         entries = registry.makeGauge(descriptor: Self.name("shadir_entries", unit: "", "shadir entries, at the last census."))
+        healthChecks = registry.makeCounter(descriptor: Self.name("health_checks", unit: "total", "Checks of every backend made for /health."))
     }
 
     private static func name(_ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {
