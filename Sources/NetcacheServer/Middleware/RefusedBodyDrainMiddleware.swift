@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// Lets a client that sends its whole body before it reads any answer see a refusal.
 ///
@@ -29,6 +30,12 @@ struct RefusedBodyDrainMiddleware: RouterMiddleware {
             response = try await next(reading, context)
         } catch let error as any HTTPResponseError {
             response = try error.response(from: reading, context: context)
+        } catch let error as HTTPParserError {
+            // A body that does not parse: Hummingbird answers 400 and closes.
+            throw error
+        } catch {
+            // What Hummingbird answers for any other error (a failed write, say), drained too.
+            response = Response(status: .internalServerError)
         }
         guard response.status.code >= 400 else { return response }
         let refusal = response.body
