@@ -15,8 +15,8 @@ public final class LocalDataDirectory {
         entries = try SQLiteEntryDirectory(dataDirectory: dataDirectory)
     }
 
-    public func hasBlob(_ sha512: String) -> Bool {
-        blobs.size(of: sha512) != nil
+    public func hasBlob(_ sha512: String) async throws -> Bool {
+        try await blobs.size(of: sha512) != nil
     }
 
     /// Stores what `source` writes as the blob `sha512`; throws, keeping nothing, when it is

@@ -29,8 +29,8 @@ struct ShacacheController {
         }
         // Refused before a byte is read when it says it will not fit, and as soon as it
         // does not when it streams.
-        if let declared, try !store.freeSpace.admits(declared) { throw Self.noRoom(store.freeSpace) }
-        let staged = try store.beginUpload()
+        if let declared, try await !store.freeSpace.admitsWithoutBlocking(declared) { throw Self.noRoom(store.freeSpace) }
+        let staged = try await MetadataCalls.run { try store.beginUpload() }
         var sinceCheck = 0
         let sha512: String
         do {
@@ -41,7 +41,7 @@ struct ShacacheController {
                 sinceCheck += buffer.readableBytes
                 if declared == nil, sinceCheck >= Self.freeSpaceCheckInterval {
                     sinceCheck = 0
-                    if try !store.freeSpace.admits(Self.freeSpaceCheckInterval) { throw Self.noRoom(store.freeSpace) }
+                    if try await !store.freeSpace.admitsWithoutBlocking(Self.freeSpaceCheckInterval) { throw Self.noRoom(store.freeSpace) }
                 }
                 try await store.append(buffer, to: staged)
                 context.bytesReceived.add(buffer.readableBytes)

@@ -29,6 +29,11 @@ struct FreeSpace: Sendable {
         try available() - bytes >= minimum
     }
 
+    /// The same, off Swift's cooperative pool, for request handlers.
+    func admitsWithoutBlocking(_ bytes: Int) async throws -> Bool {
+        try await MetadataCalls.run { try admits(bytes) }
+    }
+
     private static func statistics(of directory: String) throws -> statvfs {
         var info = statvfs()
         guard statvfs(directory, &info) == 0 else {

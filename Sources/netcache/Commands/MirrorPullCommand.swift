@@ -88,7 +88,7 @@ struct MirrorPullCommand: AsyncParsableCommand {
             guard !named.isEmpty else { continue }
             for sha512 in named {
                 if let target {
-                    if !target.hasBlob(sha512) {
+                    if try await !target.hasBlob(sha512) {
                         try await target.storeBlob(sha512) { sink in try cache.shacache.download(sha512, into: sink) }
                     }
                 } else {

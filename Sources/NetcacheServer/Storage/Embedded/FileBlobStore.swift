@@ -26,21 +26,30 @@ public struct FileBlobStore: BlobStorage {
         dataDirectory.appendingPathComponent("shacache").appendingPathComponent(String(sha512.prefix(2))).appendingPathComponent(sha512).path
     }
 
-    public func size(of sha512: String) -> Int? {
-        var status = stat()
-        guard stat(path(for: sha512), &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(status.st_size)
+    public func size(of sha512: String) async throws -> Int? {
+        let path = path(for: sha512)
+        return try await MetadataCalls.run {
+            var status = stat()
+            guard stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return Int(status.st_size)
+        }
     }
 
-    public func lastUsed(_ sha512: String) -> Date? {
-        var status = stat()
-        guard stat(path(for: sha512), &status) == 0 else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(max(status.st_mtim.tv_sec, status.st_atim.tv_sec)))
+    public func lastUsed(_ sha512: String) async throws -> Date? {
+        let path = path(for: sha512)
+        return try await MetadataCalls.run {
+            var status = stat()
+            guard stat(path, &status) == 0 else { return nil }
+            return Date(timeIntervalSince1970: TimeInterval(max(status.st_mtim.tv_sec, status.st_atim.tv_sec)))
+        }
     }
 
-    public func touch(_ sha512: String) throws {
-        guard utimes(path(for: sha512), nil) == 0 || errno == ENOENT else {
-            throw StorageError("cannot touch blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+    public func touch(_ sha512: String) async throws {
+        let path = path(for: sha512)
+        try await MetadataCalls.run {
+            guard utimes(path, nil) == 0 || errno == ENOENT else {
+                throw StorageError("cannot touch blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+            }
         }
     }
 
@@ -81,25 +90,34 @@ public struct FileBlobStore: BlobStorage {
     /// What a download holds of a blob at a time (`BlobBody`).
     static let chunkLength: Int64 = 128 << 10
 
-    public func remove(_ sha512: String) throws {
-        guard unlink(path(for: sha512)) == 0 || errno == ENOENT else {
-            throw StorageError("cannot remove blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+    public func remove(_ sha512: String) async throws {
+        let path = path(for: sha512)
+        try await MetadataCalls.run {
+            guard unlink(path) == 0 || errno == ENOENT else {
+                throw StorageError("cannot remove blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
+            }
         }
     }
 
     public func forEachAddress(_ body: (String) async throws -> Void) async throws {
-        let fanOut = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.count == 2 }.sorted()
+        let root = root
+        let fanOut = try await MetadataCalls.run { try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.count == 2 }.sorted() }
         for directory in fanOut {
-            for name in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(directory).path).sorted()
-            where name.hasPrefix(directory) && isSHA512Hex(name) {
+            let names = try await MetadataCalls.run {
+                try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(directory).path).sorted()
+            }
+            for name in names where name.hasPrefix(directory) && isSHA512Hex(name) {
                 try await body(name)
             }
         }
     }
 
-    public func checkHealth() throws {
-        guard access(root.path, W_OK) == 0 else { throw StorageError("\(root.path): \(String(cString: strerror(errno)))") }
-        guard try freeSpace.admits(0) else { throw StorageError("less than --min-free-space left on \(freeSpace.directory)") }
+    public func checkHealth() async throws {
+        let (root, freeSpace) = (root, freeSpace)
+        try await MetadataCalls.run {
+            guard access(root.path, W_OK) == 0 else { throw StorageError("\(root.path): \(String(cString: strerror(errno)))") }
+            guard try freeSpace.admits(0) else { throw StorageError("less than --min-free-space left on \(freeSpace.directory)") }
+        }
     }
 
     public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
