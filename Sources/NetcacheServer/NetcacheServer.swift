@@ -58,7 +58,11 @@ public struct NetcacheServer {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror.sqlite: \(error)")
             }
             blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
-            directoryMirror = DirectoryMirror(settings: upstream, metrics: metrics, logger: logger)
+            do {
+                directoryMirror = try DirectoryMirror(settings: upstream, dataDirectory: configuration.dataDirectory, security: security, metrics: metrics, logger: logger)
+            } catch {
+                throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror-listings.sqlite: \(error)")
+            }
             do {
                 push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, logger: logger) : nil
             } catch {
