@@ -64,7 +64,7 @@ public struct NetcacheServer {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror-listings.sqlite: \(error)")
             }
             do {
-                push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, logger: logger) : nil
+                push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, metrics: metrics, logger: logger) : nil
             } catch {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/push.sqlite: \(error)")
             }
