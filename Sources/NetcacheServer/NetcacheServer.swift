@@ -57,7 +57,11 @@ public struct NetcacheServer {
             } catch {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror.sqlite: \(error)")
             }
-            blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
+            do {
+                blobMirror = try BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
+            } catch {
+                throw ServerConfigurationError("cannot load the upstream TLS files: \(error)")
+            }
             do {
                 directoryMirror = try DirectoryMirror(settings: upstream, dataDirectory: configuration.dataDirectory, security: security, metrics: metrics, logger: logger)
             } catch {
@@ -126,7 +130,8 @@ public struct NetcacheServer {
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
         let census = StoreCensus(backends: backends, metrics: metrics, interval: configuration.censusInterval, logger: logger)
-        let services: [any Service] = [app, reload, StoppingNotice(notify: notify), census] + (push.map { [$0] } ?? []) + backends.services
+        // The mirror's connections to upstream stop last, once every client is answered.
+        let services: [any Service] = (blobMirror.map { [$0.connections] } ?? []) + [app, reload, StoppingNotice(notify: notify), census] + (push.map { [$0] } ?? []) + backends.services
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Transfers in flight finish within the grace; past it they are cut.
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
