@@ -22,6 +22,8 @@ final class BlobMirror: Sendable {
     let maxSize: Int
     /// What was fetched, for `--cache-size`.
     let mirrored: MirroredBlobs
+    /// The store for uploads to the mirror: they claim their blob from eviction first.
+    var uploads: any BlobStorage { MirrorUploads(base: store, mirrored: mirrored) }
     let metrics: ServerMetrics
     let logger: Logger
     private let inFlight = Mutex<[String: UpstreamBlobFetch]>([:])
