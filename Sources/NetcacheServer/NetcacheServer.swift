@@ -57,10 +57,18 @@ public struct NetcacheServer {
             } catch {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror.sqlite: \(error)")
             }
-            blobMirror = BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
-            directoryMirror = DirectoryMirror(settings: upstream, metrics: metrics, logger: logger)
             do {
-                push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, logger: logger) : nil
+                blobMirror = try BlobMirror(store: blobs, settings: upstream, mirrored: mirrored, maxSize: configuration.maxUploadSize, metrics: metrics, logger: logger)
+            } catch {
+                throw ServerConfigurationError("cannot load the upstream TLS files: \(error)")
+            }
+            do {
+                directoryMirror = try DirectoryMirror(settings: upstream, dataDirectory: configuration.dataDirectory, security: security, metrics: metrics, logger: logger)
+            } catch {
+                throw StorageError("cannot open \(configuration.dataDirectory.path)/mirror-listings.sqlite: \(error)")
+            }
+            do {
+                push = try upstream.push ? UpstreamPush(settings: upstream, store: blobs, dataDirectory: configuration.dataDirectory, metrics: metrics, logger: logger) : nil
             } catch {
                 throw StorageError("cannot open \(configuration.dataDirectory.path)/push.sqlite: \(error)")
             }
@@ -89,7 +97,7 @@ public struct NetcacheServer {
         router.add(middleware: AccessControlMiddleware(policy: policy, openPaths: [basePath + "/health", basePath + "/metrics"]))
         // Under --base-path, every route is in its group; nothing answers outside it.
         let routes: any RouterMethods<NetcacheRequestContext> = basePath.isEmpty ? router : router.group(RouterPath(basePath))
-        ShacacheController(store: backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
+        ShacacheController(store: blobMirror?.uploads ?? backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
         HealthController(health: BackendHealth(backends: backends, metrics: metrics), policy: policy).register(on: routes)
         MetricsController(metrics: metrics).register(on: routes)
@@ -123,7 +131,8 @@ public struct NetcacheServer {
             logger: logger)
         let reload = ReloadOnHangup(hangups: await UnixSignalsSequence(trapping: .sighup), settings: security)
         let census = StoreCensus(backends: backends, metrics: metrics, interval: configuration.censusInterval, logger: logger)
-        let services: [any Service] = [app, reload, StoppingNotice(notify: notify), census] + (push.map { [$0] } ?? []) + backends.services
+        // The mirror's connections to upstream stop last, once every client is answered.
+        let services: [any Service] = (blobMirror.map { [$0.connections] } ?? []) + [app, reload, StoppingNotice(notify: notify), census] + (push.map { [$0] } ?? []) + backends.services
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Transfers in flight finish within the grace; past it they are cut.
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace

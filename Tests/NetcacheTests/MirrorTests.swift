@@ -13,9 +13,9 @@ final class MirrorTests: XCTestCase {
         upstream?.stop()
     }
 
-    private func startMirror(of upstreamURL: String? = nil, _ arguments: [String] = []) throws {
+    private func startMirror(of upstreamURL: String? = nil, _ arguments: [String] = [], home: URL? = nil) throws {
         let base = upstreamURL ?? upstream.url
-        mirror = try ServerProcess(arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir"] + arguments)
+        mirror = try ServerProcess(arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir"] + arguments, dataDirectory: home)
     }
 
     private func blob(_ count: Int, seed: UInt8) -> [UInt8] {
@@ -245,5 +245,99 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(range.body, Array(bytes[1000..<2000]))
         XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
         XCTAssertEqual(upstreamGets(of: sha512), 1)
+    }
+
+    /// While upstream answers, the mirror lists what upstream lists now, beside its own
+    /// uploads: an entry removed upstream goes from the mirror too. The copy it keeps of
+    /// upstream's listing serves only while upstream is down, also after a restart.
+    func testAnEntryWithdrawnUpstreamLeavesTheMirrorAndTheKeptCopyServesOnlyWhileUpstreamIsDown() throws {
+        let upstreamHome = try TemporaryDirectory.make()
+        upstream = try ServerProcess(dataDirectory: upstreamHome)
+        let port = try RawSocket.port(of: upstream.url)
+        let mirrorHome = try TemporaryDirectory.make()
+        let options = ["--upstream-dir-ttl", "0", "--upstream-negative-ttl", "0", "--upstream-backoff", "1"]
+        try startMirror(options, home: mirrorHome)
+        let (withdrawn, staying, own) = (String(repeating: "a1", count: 64), String(repeating: "b2", count: 64), String(repeating: "c3", count: 64))
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/follow:key", body: entry(withdrawn, 1)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/follow:key", body: entry(staying, 2)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/gone:key", body: entry(withdrawn, 4)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", mirror.shadirURL + "/follow:key", body: entry(own, 3)).status, 201)
+        func listing(_ key: String) throws -> (Int, String) {
+            let response = try TestHTTP.request("GET", mirror.shadirURL + "/" + key)
+            return (response.status, response.text)
+        }
+        func joined(_ entries: [[UInt8]]) -> String {
+            "[" + entries.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ") + "]"
+        }
+        let before = joined([entry(own, 3), entry(withdrawn, 1), entry(staying, 2)])
+        XCTAssertEqual(try listing("follow:key").1, before)
+        XCTAssertEqual(try listing("gone:key").1, joined([entry(withdrawn, 4)]))
+
+        // Upstream down, the mirror restarted: the kept copy serves.
+        upstream.stop()
+        mirror.stop()
+        try startMirror(of: "http://127.0.0.1:\(port)", options, home: mirrorHome)
+        XCTAssertEqual(try listing("follow:key").1, before)
+        XCTAssertEqual(try listing("gone:key").1, joined([entry(withdrawn, 4)]))
+
+        // Withdrawn upstream: the mirror follows as soon as upstream answers again.
+        for key in ["follow:key", "gone:key"] {
+            let removed = try netcache("admin", "remove-entry", "--data", upstream.dataDirectory.path, key, withdrawn)
+            XCTAssertEqual(removed.status, 0, removed.stderr)
+        }
+        upstream = try ServerProcess(arguments: ["--listen", "127.0.0.1:\(port)"], dataDirectory: upstreamHome)
+        let after = joined([entry(own, 3), entry(staying, 2)])
+        try waitUntil { try listing("follow:key").1 == after }
+        XCTAssertEqual(try listing("gone:key").0, 404)
+
+        // And what it keeps now is the new listing.
+        upstream.stop()
+        XCTAssertEqual(try listing("follow:key").1, after)
+        XCTAssertEqual(try listing("gone:key").0, 502)
+        mirror.stop()
+        try startMirror(of: "http://127.0.0.1:\(port)", options, home: mirrorHome)
+        XCTAssertEqual(try listing("follow:key").1, after)
+        XCTAssertEqual(try listing("gone:key").0, 502)
+    }
+
+    /// With `--trusted-certificates`, an upstream entry none of them signed is neither
+    /// listed nor kept, as an upload of it here would be refused.
+    func testWithTrustedCertificatesTheMirrorNeitherListsNorKeepsUnsignedUpstreamEntries() throws {
+        upstream = try ServerProcess()
+        let directory = try TemporaryDirectory.make()
+        let key = directory.appendingPathComponent("signer.key").path
+        let certificate = directory.appendingPathComponent("signer.crt").path
+        XCTAssertEqual(try netcache("keygen", key, "signer", "--cert-file", certificate).status, 0)
+        let configuration = directory.appendingPathComponent("upstream.cfg").path
+        try """
+            [networkcache]
+            upload-cache-url = \(upstream.shacacheURL)
+            upload-dir-url = \(upstream.shadirURL)
+            signature-private-key-file = \(key)
+            """.write(toFile: configuration, atomically: true, encoding: .utf8)
+        let payload = directory.appendingPathComponent("payload").path
+        try Data("signed payload".utf8).write(to: URL(fileURLWithPath: payload))
+        XCTAssertEqual(try netcache("upload", "-c", configuration, "--file", payload, "--key", "mixed:key", "kind=test").status, 0)
+        let signed = try TestHTTP.request("GET", upstream.shadirURL + "/mixed:key").text
+        let forged = String(repeating: "d4", count: 64)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/mixed:key", body: entry(forged, 1)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/unsigned:key", body: entry(forged, 2)).status, 201)
+
+        let mirrorHome = try TemporaryDirectory.make()
+        let options = ["--trusted-certificates", certificate, "--upstream-dir-ttl", "0"]
+        try startMirror(options, home: mirrorHome)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/mixed:key").text, signed)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/unsigned:key").status, 404)
+
+        let upstreamURL = upstream.url
+        upstream.stop()
+        mirror.stop()
+        try startMirror(of: upstreamURL, options, home: mirrorHome)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/mixed:key").text, signed)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/unsigned:key").status, 502)
+        mirror.stop()
+        let keys = try netcache("admin", "keys", "--data", mirror.dataDirectory.path)
+        XCTAssertEqual(keys.status, 0, keys.stderr)
+        XCTAssertEqual(keys.output, "", "upstream's entries are not filed in the mirror's own shadir")
     }
 }

@@ -40,34 +40,6 @@ public struct ShacacheClient: Sendable {
         return (200..<300).contains(head.status)
     }
 
-    /// One GET of a blob, neither resumed nor checked: for a mirror, which checks what it
-    /// keeps. `onHead` gets the status and length once, before any byte; the body goes to
-    /// `onChunk` only for a 200 and while `onHead` said `true`. Returns the status.
-    public func transfer(
-        _ sha512: String, onHead: (_ status: Int, _ length: Int?) -> Bool, onChunk: (UnsafeRawBufferPointer) throws -> Void
-    ) throws -> Int {
-        guard let downloadURL else { throw ConfigurationError("no download-cache-url configured") }
-        var reported = false
-        var proceed = false
-        var sinkError: (any Error)?
-        let head = try CurlEasy().perform(HTTPRequest(method: "GET", url: blobURL(downloadURL, sha512), tls: tls, timeouts: timeouts)) { head, bytes in
-            if !reported {
-                reported = true
-                proceed = onHead(head.status, head.contentLength) && head.status == 200
-            }
-            guard proceed else { return false }
-            do { try onChunk(bytes) } catch {
-                sinkError = error
-                return false
-            }
-            return true
-        }
-        if let sinkError { throw sinkError }
-        // An empty body calls no chunk handler.
-        if !reported { _ = onHead(head.status, head.contentLength) }
-        return head.status
-    }
-
     /// Uploads a file unless the server already has it; returns its SHA-512.
     @discardableResult
     public func upload(file path: String) throws -> String {

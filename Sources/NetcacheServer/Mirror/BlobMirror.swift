@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
@@ -11,39 +12,37 @@ import Synchronization
 /// and kept only once its SHA-512 matches.
 final class BlobMirror: Sendable {
     let store: any BlobStorage
+    /// Where blobs are asked for (`blobURL`); the transfers go through `connections`.
     let upstream: ShacacheClient
+    let connections: UpstreamConnections
+    let timeouts: TransferTimeouts
     let health: UpstreamHealth
     /// Blobs upstream answered 404 for, lately.
     let missing: ExpiringSet
     let maxSize: Int
     /// What was fetched, for `--cache-size`.
     let mirrored: MirroredBlobs
+    /// The store for uploads to the mirror: they claim their blob from eviction first.
+    var uploads: any BlobStorage { MirrorUploads(base: store, mirrored: mirrored) }
     let metrics: ServerMetrics
     let logger: Logger
     private let inFlight = Mutex<[String: UpstreamBlobFetch]>([:])
 
-    /// libcurl transfers block: they run on threads of their own, one per blob in flight.
-    private static let transfers: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 16)
-        pool.start()
-        return pool
-    }()
-
-    /// Clients' reads of blobs still arriving, apart from the transfers, which may all be
-    /// waiting on upstream.
+    /// Clients' reads of blobs still arriving: short `pread`s of staging files, off the
+    /// cooperative pool.
     private static let reads: NIOThreadPool = {
         let pool = NIOThreadPool(numberOfThreads: 4)
         pool.start()
         return pool
     }()
 
-    init(store: any BlobStorage, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, metrics: ServerMetrics, logger: Logger) {
+    init(store: any BlobStorage, settings: UpstreamSettings, mirrored: MirroredBlobs, maxSize: Int, metrics: ServerMetrics, logger: Logger) throws {
         self.store = store
+        connections = try UpstreamConnections(settings: settings, logger: logger)
+        timeouts = settings.timeouts
         self.mirrored = mirrored
         self.metrics = metrics
-        var upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
-        upstream.timeouts = settings.timeouts
-        self.upstream = upstream
+        upstream = ShacacheClient(downloadURL: settings.cacheURL, uploadURL: nil, tls: settings.tls)
         health = UpstreamHealth(backOff: settings.backOff)
         missing = ExpiringSet(lifetime: settings.negativeTTL)
         self.maxSize = maxSize
@@ -106,18 +105,7 @@ final class BlobMirror: Sendable {
     private func transfer(_ sha512: String, into staged: StagedBlob, reporting fetch: UpstreamBlobFetch) async {
         let outcome: UpstreamBlobFetch.Outcome
         do {
-            let (upstream, store, maxSize) = (self.upstream, self.store, self.maxSize)
-            let status = try await Self.transfers.runIfActive {
-                try upstream.transfer(sha512, onHead: { status, length in
-                    let head = Self.head(status: status, length: length, maxSize: maxSize, freeSpace: store.freeSpace)
-                    fetch.report(head: head)
-                    return head == .found(length: length)
-                }, onChunk: { bytes in
-                    guard staged.size + bytes.count <= maxSize else { throw StorageError("upstream's blob is larger than --max-upload-size") }
-                    try staged.write(bytes)
-                    fetch.report(written: staged.size)
-                })
-            }
+            let status = try await receive(sha512, into: staged, reporting: fetch)
             health.markUp()
             if status == 404 { missing.insert(sha512) }
             if case .found = await fetch.head() {
@@ -128,9 +116,9 @@ final class BlobMirror: Sendable {
             } else {
                 outcome = .failed("upstream answered HTTP \(status)")
             }
-        } catch let error as HTTPClientError {
-            if error.kind == .transport { health.markDown() }
-            outcome = .failed("\(error)")
+        } catch let error as UpstreamUnreachable {
+            health.markDown()
+            outcome = .failed(error.description)
         } catch {
             outcome = .failed("\(error)")
         }
@@ -146,6 +134,42 @@ final class BlobMirror: Sendable {
         inFlight.withLock { $0[sha512] = nil }
         if case .failed(let reason) = outcome, await fetch.head() != .missing {
             logger.warning("mirror: \(sha512.prefix(16))… not kept: \(reason)")
+        }
+    }
+
+    /// Asks upstream for the blob and writes a 200's body to staging as it comes, off the
+    /// cooperative pool; returns upstream's status. What fails on upstream's side (no
+    /// connection, a cut, silence, a trickle) throws `UpstreamUnreachable`.
+    private func receive(_ sha512: String, into staged: StagedBlob, reporting fetch: UpstreamBlobFetch) async throws -> Int {
+        let response: HTTPClientResponse
+        do {
+            response = try await connections.get(upstream.blobURL(sha512))
+        } catch {
+            throw UpstreamUnreachable(url: upstream.blobURL(sha512), error: error)
+        }
+        let status = Int(response.status.code)
+        let length = response.headers.first(name: "content-length").flatMap { Int($0) }
+        let head = Self.head(status: status, length: length, maxSize: maxSize, freeSpace: store.freeSpace)
+        fetch.report(head: head)
+        guard head == .found(length: length) else {
+            // A refusal's few bytes are read, so the connection serves again; more is cut.
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            return status
+        }
+        var lowSpeed = LowSpeedCheck(timeouts)
+        var chunks = response.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await chunks.next()
+                try lowSpeed.received(chunk?.readableBytes ?? 0)
+            } catch {
+                throw UpstreamUnreachable(url: upstream.blobURL(sha512), error: error)
+            }
+            guard let chunk else { return status }
+            guard staged.size + chunk.readableBytes <= maxSize else { throw StorageError("upstream's blob is larger than --max-upload-size") }
+            try await store.append(chunk, to: staged)
+            fetch.report(written: staged.size)
         }
     }
 

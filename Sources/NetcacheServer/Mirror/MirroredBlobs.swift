@@ -9,6 +9,12 @@ import Synchronization
 ///
 /// Membership lives in `<data>/mirror.sqlite`; the time of last use is kept in memory and
 /// written back at most once a minute per blob, so that a GET costs no write.
+///
+/// Choosing a victim and deleting it are one step with respect to uploads: an upload of a
+/// blob claims it (`claim`) before it is kept, and either comes before the choice, which
+/// then passes the blob by, or waits until the victim's deletion is done and keeps its
+/// own copy. Otherwise an upload finding the blob still there (and dropping its copy)
+/// could be answered 201 for a blob deleted just after.
 final class MirroredBlobs: Sendable {
     private struct Blob {
         var size: Int
@@ -19,6 +25,8 @@ final class MirroredBlobs: Sendable {
     private struct State {
         var blobs: [String: Blob] = [:]
         var total = 0
+        /// Victims chosen and not deleted yet, with the uploads waiting for them.
+        var evicting: [String: [CheckedContinuation<Void, Never>]] = [:]
     }
 
     let limit: Int?
@@ -69,7 +77,31 @@ final class MirroredBlobs: Sendable {
         try await evict()
     }
 
-    /// A blob uploaded here is the mirror's own: never evicted.
+    /// A blob about to be uploaded here becomes the mirror's own, never evicted: called
+    /// before the upload is kept (`MirrorUploads`). While the blob is being evicted, waits
+    /// until it is deleted, so that the upload then keeps its own copy.
+    func claim(_ sha512: String) async throws {
+        while true {
+            let claimed: Bool? = state.withLock { state in
+                if state.evicting[sha512] != nil { return nil }
+                guard let blob = state.blobs.removeValue(forKey: sha512) else { return false }
+                state.total -= blob.size
+                return true
+            }
+            switch claimed {
+            case nil:
+                await evictionEnded(sha512)
+            case true?:
+                try await database.write { db in try db.execute(sql: "DELETE FROM mirrored WHERE sha512 = ?", arguments: [sha512]) }
+                return
+            case false?:
+                return
+            }
+        }
+    }
+
+    /// The mirror's own since it was uploaded: never evicted. Already so when the upload
+    /// went through `claim`.
     func uploaded(_ sha512: String) async throws {
         let wasMirrored = state.withLock { state in
             guard let blob = state.blobs.removeValue(forKey: sha512) else { return false }
@@ -78,6 +110,17 @@ final class MirroredBlobs: Sendable {
         }
         guard wasMirrored else { return }
         try await database.write { db in try db.execute(sql: "DELETE FROM mirrored WHERE sha512 = ?", arguments: [sha512]) }
+    }
+
+    private func evictionEnded(_ sha512: String) async {
+        await withCheckedContinuation { continuation in
+            let waiting = state.withLock { state in
+                guard state.evicting[sha512] != nil else { return false }
+                state.evicting[sha512]?.append(continuation)
+                return true
+            }
+            if !waiting { continuation.resume() }
+        }
     }
 
     /// Marks a mirrored blob used now.
@@ -99,7 +142,9 @@ final class MirroredBlobs: Sendable {
 
     var totalSize: Int { state.withLock { $0.total } }
 
-    /// Removes least recently used blobs until the rest fits.
+    /// Removes least recently used blobs until the rest fits. The victims are marked as
+    /// being evicted when chosen, under the same lock, and unmarked once deleted: an upload
+    /// of one meanwhile waits (`claim`).
     private func evict() async throws {
         guard let limit else { return }
         let victims: [(String, Int)] = state.withLock { state in
@@ -109,6 +154,7 @@ final class MirroredBlobs: Sendable {
                 guard state.total > limit else { break }
                 state.blobs[sha512] = nil
                 state.total -= blob.size
+                state.evicting[sha512] = []
                 chosen.append((sha512, blob.size))
             }
             return chosen
@@ -120,6 +166,8 @@ final class MirroredBlobs: Sendable {
             } catch {
                 logger.error("mirror: cannot evict \(sha512.prefix(16))…: \(error)")
             }
+            let waiting = state.withLock { $0.evicting.removeValue(forKey: sha512) ?? [] }
+            for upload in waiting { upload.resume() }
         }
         try await database.write { db in
             for (sha512, _) in victims { try db.execute(sql: "DELETE FROM mirrored WHERE sha512 = ?", arguments: [sha512]) }

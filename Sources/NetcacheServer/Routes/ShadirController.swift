@@ -16,7 +16,8 @@ struct ShadirController {
     /// filed. Every local user may upload to the embedded default (each SlapOS partition is
     /// one), and must not be able to file entries the nodes would trust.
     let security: LiveSecuritySettings
-    /// Set on a mirror: upstream's entries are listed after the local ones.
+    /// Set on a mirror: upstream's entries are listed after the local ones, which are the
+    /// mirror's own uploads only.
     let mirror: DirectoryMirror?
     /// Set with `--upstream-push`: new entries are forwarded upstream.
     let push: UpstreamPush?
@@ -54,34 +55,12 @@ struct ShadirController {
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let key = try key(of: request)
-        let listing = if let mirror { try await mirrored(key, from: mirror) } else { try await store.listing(for: key) }
+        let listing = if let mirror { try await mirror.listing(for: key, local: try await store.bodies(for: key)) } else { try await store.listing(for: key) }
         guard let listing else { throw HTTPError(.notFound) }
         if let refusal = Preconditions(request.headers).refusal(tag: nil, method: request.method) { return Response(status: refusal) }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: listing))
-    }
-
-    /// The local entries, then upstream's, each identical entry once. Entries are passed on
-    /// as they are: clients check upstream's signatures themselves.
-    private func mirrored(_ key: String, from mirror: DirectoryMirror) async throws -> ByteBuffer? {
-        let local = try await store.bodies(for: key)
-        let upstream: [ShadirEntry]
-        switch await mirror.entries(for: key) {
-        case .entries(let entries):
-            upstream = entries
-        case .unreachable(let reason):
-            guard !local.isEmpty else { throw HTTPError(.badGateway, message: reason) }
-            upstream = []
-        }
-        var seen = Set(local.compactMap { try? ShadirEntry(validatingBody: Array($0.utf8)) })
-        let added = upstream.filter { seen.insert($0).inserted }.map(\.body)
-        // Kept here too, so that a mirror restarted while upstream is down still has them.
-        for body in added where (try? ShadirEntry(validatingBody: Array(body.utf8))) != nil {
-            try await store.add(key: key, body: body)
-        }
-        let bodies = local + added
-        return bodies.isEmpty ? nil : ByteBuffer(string: ShadirListing.render(bodies: bodies))
     }
 
     /// A key with no entry has no representation: `If-None-Match: *` files the first entry

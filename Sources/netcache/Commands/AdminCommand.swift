@@ -9,6 +9,6 @@ struct AdminCommand: AsyncParsableCommand {
             (--store, --directory). A data directory is locked meanwhile, so the server on it \
             must be stopped; shared backends may stay in use by their servers.
             """,
-        subcommands: [AdminKeysCommand.self, AdminUsageCommand.self, AdminRemoveEntryCommand.self, AdminRemoveBlobCommand.self, AdminSweepCommand.self]
+        subcommands: [AdminKeysCommand.self, AdminUsageCommand.self, AdminRemoveEntryCommand.self, AdminRemoveBlobCommand.self, AdminSweepCommand.self, AdminPushRefusedCommand.self]
     )
 }
