@@ -87,7 +87,7 @@ public struct S3BlobStore: BlobStorage {
 
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         defer { blob.discard() }
-        guard try await size(of: sha512) == nil else { return }
+        guard try await size(of: sha512) == nil else { return try await touch(sha512) }
         guard let path = blob.path else { throw StorageError("the staging file is gone") }
         let size = blob.size
         try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { file in
