@@ -118,6 +118,29 @@ final class BackendConformanceTests: XCTestCase {
         }
     }
 
+    /// Old, but still receiving parts: another server is sending it.
+    func testTheSweepKeepsAnOldMultipartUploadThatStillReceivesParts() async throws {
+        let settings = try s3Settings()
+        try await withBackends(blobs: .s3(settings)) { backends in
+            let store = try XCTUnwrap(backends.blobs as? S3BlobStore)
+            let key = settings.location.key(for: "slow")
+            let (_, created) = try await store.client.send(store.client.request(.POST, key: key, query: [("uploads", "")]), named: "create")
+            let uploadID = try XCTUnwrap(try S3XML(created).values["UploadId"])
+            try await Task.sleep(for: .seconds(3.5))
+            var part = store.client.request(.PUT, key: key, query: [("partNumber", "1"), ("uploadId", uploadID)], headers: [("content-length", "1024")])
+            part.body = .bytes(ByteBuffer(repeating: 7, count: 1024))
+            _ = try await store.client.send(part, named: "part")
+            let sweep = S3UploadSweep(store: store, logger: Logger(label: "test"))
+            let kept = try await sweep.sweep(olderThan: .seconds(3))
+            XCTAssertEqual(kept, 0)
+            XCTAssertEqual(try Engines.pendingUploads(in: settings.location.bucket), [key])
+            try await Task.sleep(for: .seconds(4))
+            let aborted = try await sweep.sweep(olderThan: .seconds(3))
+            XCTAssertEqual(aborted, 1)
+            XCTAssertEqual(try Engines.pendingUploads(in: settings.location.bucket), [])
+        }
+    }
+
     // MARK: Helpers
 
     private static func put(_ bytes: [UInt8], into store: any BlobStorage) async throws -> String {
