@@ -97,7 +97,8 @@ public struct PostgresEntryDirectory: EntryDirectory {
             var added = false
             for try await _ in inserted { added = true }
             // After the insert: a sweep beginning now waits for this transaction (`beginSweep`).
-            for sha512 in NamedBlobs.of(body) { try await Self.mark(sha512, storing: false, on: connection, logger: logger) }
+            // In one order everywhere: two filings naming the same blobs never wait on each other.
+            for sha512 in Set(NamedBlobs.of(body)).sorted() { try await Self.mark(sha512, storing: false, on: connection, logger: logger) }
             return added
         }
     }
@@ -121,7 +122,7 @@ public struct PostgresEntryDirectory: EntryDirectory {
 
     public func markUse(of blobs: [String], storing: Bool) async throws {
         try await client.withConnection { connection in
-            for sha512 in blobs { try await Self.mark(sha512, storing: storing, on: connection, logger: logger) }
+            for sha512 in Set(blobs).sorted() { try await Self.mark(sha512, storing: storing, on: connection, logger: logger) }
         }
     }
 
@@ -174,6 +175,7 @@ public struct PostgresEntryDirectory: EntryDirectory {
     }
 
     public func sweptBlobs(among blobs: [String]) async throws -> [String] {
+        guard !blobs.isEmpty else { return [] }
         var swept: [String] = []
         for try await sha512 in try await client.query("SELECT sha512 FROM blob_use WHERE sha512 = ANY(\(blobs)) AND swept IS NOT NULL", logger: logger).decode(String.self) {
             swept.append(sha512)
