@@ -97,7 +97,7 @@ public struct NetcacheServer {
         router.add(middleware: AccessControlMiddleware(policy: policy, openPaths: [basePath + "/health", basePath + "/metrics"]))
         // Under --base-path, every route is in its group; nothing answers outside it.
         let routes: any RouterMethods<NetcacheRequestContext> = basePath.isEmpty ? router : router.group(RouterPath(basePath))
-        ShacacheController(store: blobMirror?.uploads ?? backends.blobs, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
+        ShacacheController(store: blobMirror?.uploads ?? backends.blobs, marks: backends.entries, maxUploadSize: configuration.maxUploadSize, mirror: blobMirror, push: push).register(on: routes)
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
         HealthController(health: BackendHealth(backends: backends, metrics: metrics), policy: policy).register(on: routes)
         MetricsController(metrics: metrics).register(on: routes)

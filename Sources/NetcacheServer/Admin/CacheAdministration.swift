@@ -5,7 +5,15 @@ import NetcacheProtocol
 /// blob nothing names any more, and report usage. Works on the storage directly, so a data
 /// directory must not be in use by a server (its lock is held meanwhile).
 public struct CacheAdministration {
-    let backends: StorageBackends
+    let backends: (blobs: any BlobStorage, entries: any EntryDirectory)
+
+    init(backends: StorageBackends) {
+        self.init(blobs: backends.blobs, entries: backends.entries)
+    }
+
+    init(blobs: any BlobStorage, entries: any EntryDirectory) {
+        backends = (blobs, entries)
+    }
 
     public struct KeySummary: Sendable {
         public let key: String
@@ -74,7 +82,25 @@ public struct CacheAdministration {
 
     /// The blobs no entry names that were neither stored nor read since `cutoff`, removed
     /// unless `dryRun`; what they were.
+    ///
+    /// Safe beside live servers. The entries are read once, after `beginSweep` (every
+    /// filing before it is then visible), and each blob is then decided on by the entry
+    /// directory (`EntryDirectory.sweep`), which removes it only when nothing marked it
+    /// during the sweep or since `cutoff`: an entry filed meanwhile marks the blobs it names
+    /// in its own transaction, and an upload or a HEAD marks its blob before looking at the
+    /// store (`SweepEpoch`).
+    /// - Embedded (SQLite and files): the data directory's lock keeps servers away for the
+    ///   whole sweep; marks are then only those of filings in this process.
+    /// - PostgreSQL (with S3 or files): the decision and the removal hold the blob's mark
+    ///   row, so a mark made meanwhile waits for the removal, then finds the blob gone (an
+    ///   upload stores it again, a HEAD answers 404, a filing is refused). The epoch is taken
+    ///   once the inserts under way are committed, with the sequence every mark numbers by:
+    ///   no clock of any machine is compared.
+    /// - S3 has no transactions, and needs none: the mark rows are the lock. A bucket shared
+    ///   by servers whose entries are elsewhere than this sweep reads is not a cache this
+    ///   sweep can look after.
     public func sweepUnreferenced(unusedSince cutoff: Date, dryRun: Bool) async throws -> [Unreferenced] {
+        let epoch = try await backends.entries.beginSweep()
         var named = Set<String>()
         for key in try await backends.entries.keys() {
             for body in try await backends.entries.bodies(for: key) { named.formUnion(Self.blobs(namedBy: body)) }
@@ -82,11 +108,14 @@ public struct CacheAdministration {
         var addresses: [String] = []
         try await backends.blobs.forEachAddress { if !named.contains($0) { addresses.append($0) } }
         var swept: [Unreferenced] = []
+        let blobs = backends.blobs
         for sha512 in addresses.sorted() {
-            guard let lastUsed = try await backends.blobs.lastUsed(sha512), lastUsed < cutoff, let size = try await backends.blobs.size(of: sha512) else { continue }
-            if !dryRun { try await backends.blobs.remove(sha512) }
+            guard let lastUsed = try await blobs.lastUsed(sha512), lastUsed < cutoff, let size = try await blobs.size(of: sha512) else { continue }
+            let remove: (() async throws -> Void)? = dryRun ? nil : { try await blobs.remove(sha512) }
+            guard try await backends.entries.sweep(sha512, in: epoch, unusedSince: cutoff, remove: remove) else { continue }
             swept.append(Unreferenced(sha512: sha512, size: size, lastUsed: lastUsed))
         }
+        if !dryRun { try await backends.entries.endSweep(epoch) }
         return swept
     }
 
@@ -119,6 +148,6 @@ public struct CacheAdministration {
 
     /// The blobs an entry names, its own first (`ShadirEntry.namedBlobs`).
     static func blobs(namedBy body: String) -> [String] {
-        (try? ShadirEntry(validatingBody: Array(body.utf8)))?.namedBlobs ?? []
+        NamedBlobs.of(body)
     }
 }

@@ -8,6 +8,9 @@ struct ShacacheController {
     typealias Context = NetcacheRequestContext
 
     let store: any BlobStorage
+    /// Where uploads and HEADs mark their blob, so that a sweep running beside the server
+    /// keeps it (`SweepEpoch`).
+    let marks: any EntryDirectory
     let maxUploadSize: Int
     /// Set on a mirror: what is not here is fetched from upstream.
     let mirror: BlobMirror?
@@ -46,7 +49,7 @@ struct ShacacheController {
                 try await store.append(buffer, to: staged)
                 context.bytesReceived.add(buffer.readableBytes)
             }
-            sha512 = try await store.commit(staged)
+            sha512 = try await store.commit(staged) { try await marks.markUse(of: [$0], storing: true) }
             try await mirror?.mirrored.uploaded(sha512)
             try await push?.blobStored(sha512)
         } catch let full as StorageFull {
@@ -85,6 +88,8 @@ struct ShacacheController {
         let preconditions = Preconditions(request.headers)
         // Range handling is defined for GET only (RFC 9110, 14.2).
         let ranged = request.method == .get && request.headers[.range] != nil && preconditions.rangeValidates(tag: sha512)
+        // Marked before the store is looked at: a client that finds the blob will name it.
+        if request.method == .head { try await marks.markUse(of: [sha512], storing: false) }
         if try await store.size(of: sha512) == nil {
             guard let mirror else { throw HTTPError(.notFound) }
             let answer = try await mirror.answer(

@@ -49,7 +49,15 @@ struct ShadirController {
         }
         if let refusal = try await preconditionRefusal(request, key: key) { return Response(status: refusal) }
         let text = String(buffer: body)
-        if try await store.add(key: key, body: text) { try await push?.entryFiled(key: key, body: text) }
+        let added = try await store.add(key: key, body: text)
+        // Filed while a sweep removed a blob it names (here or by an identical PUT at the
+        // same moment): it must not stay naming nothing.
+        let swept = try await store.sweptBlobs(among: entry.namedBlobs)
+        if !swept.isEmpty {
+            if added { _ = try await store.remove(key: key, bodies: [text]) }
+            throw HTTPError(.conflict, message: "blob \(swept[0]) was removed by a sweep while this entry was filed: upload it again, then the entry")
+        }
+        if added { try await push?.entryFiled(key: key, body: text) }
         return Response(status: .created)
     }
 

@@ -8,7 +8,8 @@ public protocol BlobStorage: Sendable {
     var staging: Staging { get }
 
     /// Makes a staged blob, verified to be `sha512`, visible under that address. A blob
-    /// already stored is kept, and the new copy dropped.
+    /// already stored is kept, the new copy dropped, and its last use renewed (`touch`): a
+    /// client that uploads it again uses it.
     func keep(_ blob: StagedBlob, as sha512: String) async throws
 
     /// The size of a stored blob, or `nil` when it is not stored.
@@ -56,8 +57,11 @@ extension BlobStorage {
 
     /// Makes a finished upload visible under its SHA-512, which it returns. With
     /// `expected`, a blob that is not that one is dropped and `BlobMismatch` thrown.
-    public func commit(_ blob: StagedBlob, expected: String? = nil) async throws -> String {
+    /// `beforeKeeping` runs once the address is known, before the store is looked at (an
+    /// upload marks its blob there, `EntryDirectory.markUse`).
+    public func commit(_ blob: StagedBlob, expected: String? = nil, beforeKeeping: ((String) async throws -> Void)? = nil) async throws -> String {
         let sha512 = try staging.seal(blob, expected: expected)
+        try await beforeKeeping?(sha512)
         try await keep(blob, as: sha512)
         return sha512
     }

@@ -11,7 +11,10 @@ struct AdminSweepCommand: AsyncParsableCommand {
             A dry run unless --apply: prints "would remove SHA512 SIZE LAST-USED" for each, then \
             a total. Last use is a blob file's modification or access time (the access time is \
             kept within a day under Linux's relatime, not at all under noatime), or an S3 \
-            object's last modification, since S3 records no reads.
+            object's last modification, since S3 records no reads; with PostgreSQL, also the \
+            last upload, HEAD or entry naming it. Safe beside servers running on S3 and \
+            PostgreSQL: a blob an entry names, or that is uploaded or looked up while the sweep \
+            runs, is kept; an entry filed just as its blob goes is refused (HTTP 409).
             """
     )
 

@@ -63,8 +63,11 @@ public struct FileBlobStore: BlobStorage {
             } else if errno != EEXIST {
                 throw StorageError("cannot create \(directory): \(String(cString: strerror(errno)))")
             }
-            if access(destination, F_OK) == 0 {
+            // Already stored: its last use is renewed, and the new copy dropped.
+            if utimes(destination, nil) == 0 {
                 blob.discard()
+            } else if errno != ENOENT {
+                throw StorageError("cannot touch blob \(sha512.prefix(16))…: \(String(cString: strerror(errno)))")
             } else {
                 try blob.move(to: destination)
                 // A 201 means durable: the new name too, not only the bytes.

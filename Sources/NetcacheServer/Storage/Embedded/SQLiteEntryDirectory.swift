@@ -4,6 +4,12 @@ import NIOCore
 
 /// The embedded default: entries in SQLite (`<data>/shadir.sqlite`, WAL mode). Its one
 /// writer is the server holding the data directory's lock, which lets it cache listings.
+///
+/// The same lock keeps every server away while `admin sweep` runs on the data directory:
+/// no upload, HEAD or filing can happen during a sweep, so uploads and HEADs need no mark
+/// here (`markUse` does nothing, and spares every HEAD a write). Filings still mark the
+/// blobs they name, in their own transaction, so that the sweep's per-blob decision holds
+/// for anything in this process that files while it runs.
 public struct SQLiteEntryDirectory: EntryDirectory {
     private let database: DatabasePool
     private let cache = ListingCache()
@@ -27,6 +33,13 @@ public struct SQLiteEntryDirectory: EntryDirectory {
                 table.uniqueKey(["key", "body"])
             }
         }
+        migrator.registerMigration("blob use marks") { db in
+            try db.create(table: "blob_use") { table in
+                table.primaryKey("sha512", .text)
+                table.column("sequence", .integer).notNull().indexed()
+                table.column("used", .double).notNull()
+            }
+        }
         try migrator.migrate(database)
     }
 
@@ -34,7 +47,15 @@ public struct SQLiteEntryDirectory: EntryDirectory {
     public func add(key: String, body: String) async throws -> Bool {
         let added = try await database.write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO entry (key, body) VALUES (?, ?)", arguments: [key, body])
-            return db.changesCount > 0
+            let added = db.changesCount > 0
+            for sha512 in NamedBlobs.of(body) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO blob_use (sha512, sequence, used) VALUES (?, (SELECT coalesce(max(sequence), 0) + 1 FROM blob_use), ?)
+                        ON CONFLICT (sha512) DO UPDATE SET sequence = excluded.sequence, used = excluded.used
+                        """, arguments: [sha512, Date().timeIntervalSince1970])
+            }
+            return added
         }
         if added { cache.invalidate(key) }
         return added
@@ -74,6 +95,31 @@ public struct SQLiteEntryDirectory: EntryDirectory {
     public func checkHealth() async throws {
         _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
+
+    public func markUse(of blobs: [String], storing: Bool) async throws {}
+
+    public func beginSweep() async throws -> SweepEpoch {
+        try await database.write { db in
+            SweepEpoch(sequence: try Int64.fetchOne(db, sql: "SELECT coalesce(max(sequence), 0) FROM blob_use") ?? 0)
+        }
+    }
+
+    public func sweep(_ sha512: String, in epoch: SweepEpoch, unusedSince cutoff: Date, remove: (() async throws -> Void)?) async throws -> Bool {
+        let mark = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT sequence, used FROM blob_use WHERE sha512 = ?", arguments: [sha512])
+        }
+        if let mark {
+            let (sequence, used): (Int64, Double) = (mark["sequence"], mark["used"])
+            guard sequence <= epoch.sequence, used < cutoff.timeIntervalSince1970 else { return false }
+        }
+        try await remove?()
+        return true
+    }
+
+    /// No server files while a sweep runs here: nothing to remember.
+    public func endSweep(_ epoch: SweepEpoch) async throws {}
+
+    public func sweptBlobs(among blobs: [String]) async throws -> [String] { [] }
 
     private func stored(_ key: String) async throws -> StoredListing {
         switch cache.lookup(key) {

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
@@ -12,6 +13,10 @@ import PostgresNIO
 /// same moment store it once. The digest is computed here, since PostgreSQL's own
 /// `convert_to` is not immutable enough for a generated column. No listing cache: other
 /// servers write too.
+///
+/// Use marks (`SweepEpoch`) are rows of `blob_use`, numbered by the sequence
+/// `blob_use_sequence`; an `admin sweep` beside live servers decides on each blob holding
+/// that blob's row, so that a mark of it waits for the decision.
 public struct PostgresEntryDirectory: EntryDirectory {
     let client: PostgresClient
     let address: PostgresAddress
@@ -56,6 +61,18 @@ public struct PostgresEntryDirectory: EntryDirectory {
                         UNIQUE (key, digest)
                     )
                     """, logger: logger)
+                try await connection.query("CREATE SEQUENCE IF NOT EXISTS blob_use_sequence", logger: logger)
+                // `used`: seconds since 1970 by the database's clock; `swept`: the epoch of the
+                // sweep under way that removed the blob.
+                try await connection.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS blob_use (
+                        sha512 text PRIMARY KEY,
+                        sequence bigint NOT NULL,
+                        used double precision NOT NULL,
+                        swept bigint
+                    )
+                    """, logger: logger)
             }
         } catch let error as ServerConfigurationError {
             throw error
@@ -79,8 +96,91 @@ public struct PostgresEntryDirectory: EntryDirectory {
                 "INSERT INTO shadir_entry (key, body, digest) VALUES (\(key), \(body), \(digest)) ON CONFLICT (key, digest) DO NOTHING RETURNING id", logger: logger)
             var added = false
             for try await _ in inserted { added = true }
+            // After the insert: a sweep beginning now waits for this transaction (`beginSweep`).
+            // In one order everywhere: two filings naming the same blobs never wait on each other.
+            for sha512 in Set(NamedBlobs.of(body)).sorted() { try await Self.mark(sha512, storing: false, on: connection, logger: logger) }
             return added
         }
+    }
+
+    /// Renews a blob's mark; waits while a sweep holds its row.
+    private static func mark(_ sha512: String, storing: Bool, on connection: PostgresConnection, logger: Logger) async throws {
+        if storing {
+            try await connection.query(
+                """
+                INSERT INTO blob_use (sha512, sequence, used) VALUES (\(sha512), nextval('blob_use_sequence'), extract(epoch FROM clock_timestamp()))
+                ON CONFLICT (sha512) DO UPDATE SET sequence = EXCLUDED.sequence, used = EXCLUDED.used, swept = NULL
+                """, logger: logger)
+        } else {
+            try await connection.query(
+                """
+                INSERT INTO blob_use (sha512, sequence, used) VALUES (\(sha512), nextval('blob_use_sequence'), extract(epoch FROM clock_timestamp()))
+                ON CONFLICT (sha512) DO UPDATE SET sequence = EXCLUDED.sequence, used = EXCLUDED.used
+                """, logger: logger)
+        }
+    }
+
+    public func markUse(of blobs: [String], storing: Bool) async throws {
+        try await client.withConnection { connection in
+            for sha512 in Set(blobs).sorted() { try await Self.mark(sha512, storing: storing, on: connection, logger: logger) }
+        }
+    }
+
+    /// SHARE mode waits for the transactions that inserted entries and keeps new inserts
+    /// out until the epoch is taken: those filed before are committed, and visible to the
+    /// sweep's reading of the entries; those filed after mark their blobs with a larger
+    /// number.
+    public func beginSweep() async throws -> SweepEpoch {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("LOCK TABLE shadir_entry IN SHARE MODE", logger: logger)
+            for try await sequence in try await connection.query("SELECT nextval('blob_use_sequence')", logger: logger).decode(Int64.self) {
+                return SweepEpoch(sequence: sequence)
+            }
+            throw StorageError("PostgreSQL gave no value of blob_use_sequence")
+        }
+    }
+
+    /// The blob's row is created when missing and locked for the decision and the removal:
+    /// a mark of the blob (an upload, a HEAD, a filing naming it) waits until the removal is
+    /// done and its `swept` recorded, so that the upload stores the blob again, the HEAD finds
+    /// it absent, and the filing is refused (`sweptBlobs`).
+    public func sweep(_ sha512: String, in epoch: SweepEpoch, unusedSince cutoff: Date, remove: (() async throws -> Void)?) async throws -> Bool {
+        guard let remove else {
+            for try await (sequence, used) in try await client.query("SELECT sequence, used FROM blob_use WHERE sha512 = \(sha512)", logger: logger).decode((Int64, Double).self) {
+                return Self.unused(sequence: sequence, used: used, epoch: epoch, cutoff: cutoff)
+            }
+            return true
+        }
+        return try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("INSERT INTO blob_use (sha512, sequence, used) VALUES (\(sha512), 0, 0) ON CONFLICT (sha512) DO NOTHING", logger: logger)
+            var unused = false
+            for try await (sequence, used) in try await connection.query("SELECT sequence, used FROM blob_use WHERE sha512 = \(sha512) FOR UPDATE", logger: logger).decode((Int64, Double).self) {
+                unused = Self.unused(sequence: sequence, used: used, epoch: epoch, cutoff: cutoff)
+            }
+            guard unused else { return false }
+            try await remove()
+            try await connection.query("UPDATE blob_use SET swept = \(epoch.sequence) WHERE sha512 = \(sha512)", logger: logger)
+            return true
+        }
+    }
+
+    private static func unused(sequence: Int64, used: Double, epoch: SweepEpoch, cutoff: Date) -> Bool {
+        sequence <= epoch.sequence && used < cutoff.timeIntervalSince1970
+    }
+
+    /// Also forgets what earlier sweeps that never ended removed: one sweep at a time is
+    /// what refusing filings (`sweptBlobs`) protects.
+    public func endSweep(_ epoch: SweepEpoch) async throws {
+        try await client.query("DELETE FROM blob_use WHERE swept <= \(epoch.sequence)", logger: logger)
+    }
+
+    public func sweptBlobs(among blobs: [String]) async throws -> [String] {
+        guard !blobs.isEmpty else { return [] }
+        var swept: [String] = []
+        for try await sha512 in try await client.query("SELECT sha512 FROM blob_use WHERE sha512 = ANY(\(blobs)) AND swept IS NOT NULL", logger: logger).decode(String.self) {
+            swept.append(sha512)
+        }
+        return swept
     }
 
     public func bodies(for key: String) async throws -> [String] {

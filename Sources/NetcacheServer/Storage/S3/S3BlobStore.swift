@@ -22,6 +22,14 @@ public struct S3BlobStore: BlobStorage {
     static let minimumPartSize = 16 << 20
     static let maximumParts = 10_000
 
+    /// Up to this size a blob's last use is renewed by one CopyObject onto itself; S3 refuses
+    /// single copies above 5 GiB, so larger ones are copied onto themselves in parts of this
+    /// size (UploadPartCopy). A setting for the tests, which lower it.
+    var copyThreshold = 5 << 30
+    /// How long a read waits for S3's answer, then for each next piece of the body: time the
+    /// consumer takes (a slow client) does not count.
+    var readStall = Duration.seconds(60)
+
     init(settings: S3Settings, http: HTTPClient, staging: Staging) {
         client = S3Client(settings: settings, http: http)
         self.staging = staging
@@ -80,14 +88,41 @@ public struct S3BlobStore: BlobStorage {
     /// S3 keeps no access time: the object is copied onto itself, which renews its
     /// Last-Modified.
     public func touch(_ sha512: String) async throws {
-        let source = "/" + client.settings.location.bucket + "/" + SignatureV4.encode(key(sha512), keepSlashes: true)
-        let request = client.request(.PUT, key: key(sha512), headers: [("x-amz-copy-source", source), ("x-amz-metadata-directive", "REPLACE")])
-        _ = try await client.send(request, named: "CopyObject \(key(sha512))", deadline: S3Client.transferDeadline, expecting: [200, 404])
+        _ = try await renew(sha512)
+    }
+
+    /// Renews a stored blob's Last-Modified; whether it was stored.
+    private func renew(_ sha512: String) async throws -> Bool {
+        guard let size = try await size(of: sha512) else { return false }
+        let key = key(sha512)
+        guard size > copyThreshold else {
+            let request = client.request(.PUT, key: key, headers: [("x-amz-copy-source", copySource(key)), ("x-amz-metadata-directive", "REPLACE")])
+            let (response, answer) = try await client.send(request, named: "CopyObject \(key)", deadline: S3Client.transferDeadline, expecting: [200, 404])
+            // S3 may fail a copy after its 200 has started: the error is in the body.
+            if response.status.code == 200, let code = try? S3XML(answer).values["Code"] { throw S3Error(status: 200, code: code, request: "CopyObject \(key)") }
+            return response.status.code == 200
+        }
+        return try await inParts(key, size: size, partSize: max(copyThreshold, Self.minimumPartSize, (size + Self.maximumParts - 1) / Self.maximumParts)) { number, range, uploadID in
+            let request = client.request(
+                .PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)],
+                headers: [("x-amz-copy-source", copySource(key)), ("x-amz-copy-source-range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+            let (response, answer) = try await client.send(request, named: "UploadPartCopy \(number) of \(key)", deadline: S3Client.transferDeadline, expecting: [200, 404])
+            guard response.status.code == 200 else { return nil }
+            guard let tag = try S3XML(answer).values["ETag"] else {
+                throw S3Error(status: 200, code: (try? S3XML(answer))?.values["Code"] ?? "no ETag", request: "UploadPartCopy \(number) of \(key)")
+            }
+            return tag
+        }
+    }
+
+    private func copySource(_ key: String) -> String {
+        "/" + client.settings.location.bucket + "/" + SignatureV4.encode(key, keepSlashes: true)
     }
 
     public func keep(_ blob: StagedBlob, as sha512: String) async throws {
         defer { blob.discard() }
-        guard try await size(of: sha512) == nil else { return }
+        // Already stored: its last use is renewed, and the new copy dropped.
+        guard try await !renew(sha512) else { return }
         guard let path = blob.path else { throw StorageError("the staging file is gone") }
         let size = blob.size
         try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { file in
@@ -107,6 +142,21 @@ public struct S3BlobStore: BlobStorage {
 
     private func putInParts(_ key: String, from file: ReadFileHandle, size: Int) async throws {
         let partSize = max(Self.minimumPartSize, (size + Self.maximumParts - 1) / Self.maximumParts)
+        _ = try await inParts(key, size: size, partSize: partSize) { number, range, uploadID in
+            var request = client.request(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: [("content-length", String(range.count))])
+            request.body = .stream(Self.chunks(of: file, range), length: .known(Int64(range.count)))
+            let (response, _) = try await client.send(request, named: "UploadPart \(number) of \(key)", deadline: S3Client.transferDeadline)
+            guard let tag = response.headers.first(name: "etag") else {
+                throw S3Error(status: 200, code: "no ETag", request: "UploadPart \(number) of \(key)")
+            }
+            return tag
+        }
+    }
+
+    /// A multipart upload of `key`, `size` bytes in parts of `partSize`, each sent by `part`,
+    /// which answers its ETag, or `nil` to give up (the upload is then aborted). Whether it
+    /// was completed; a failure aborts it too.
+    private func inParts(_ key: String, size: Int, partSize: Int, _ part: (_ number: Int, _ range: Range<Int>, _ uploadID: String) async throws -> String?) async throws -> Bool {
         let (_, created) = try await client.send(client.request(.POST, key: key, query: [("uploads", "")]), named: "CreateMultipartUpload \(key)")
         guard let uploadID = try S3XML(created).values["UploadId"] else {
             throw S3Error(status: 200, code: "no UploadId", request: "CreateMultipartUpload \(key)")
@@ -117,11 +167,9 @@ public struct S3BlobStore: BlobStorage {
             while offset < size {
                 let range = offset..<min(size, offset + partSize)
                 let number = parts.count + 1
-                var request = client.request(.PUT, key: key, query: [("partNumber", String(number)), ("uploadId", uploadID)], headers: [("content-length", String(range.count))])
-                request.body = .stream(Self.chunks(of: file, range), length: .known(Int64(range.count)))
-                let (response, _) = try await client.send(request, named: "UploadPart \(number) of \(key)", deadline: S3Client.transferDeadline)
-                guard let tag = response.headers.first(name: "etag") else {
-                    throw S3Error(status: 200, code: "no ETag", request: "UploadPart \(number) of \(key)")
+                guard let tag = try await part(number, range, uploadID) else {
+                    try await abort(key, uploadID: uploadID)
+                    return false
                 }
                 parts.append((number, tag))
                 offset = range.upperBound
@@ -133,6 +181,7 @@ public struct S3BlobStore: BlobStorage {
             let (_, answer) = try await client.send(request, named: "CompleteMultipartUpload \(key)", deadline: S3Client.transferDeadline)
             // S3 may fail a completion after its 200 has started: the error is in the body.
             if let code = try? S3XML(answer).values["Code"] { throw S3Error(status: 200, code: code, request: "CompleteMultipartUpload \(key)") }
+            return true
         } catch {
             try? await abort(key, uploadID: uploadID)
             throw error
@@ -144,18 +193,22 @@ public struct S3BlobStore: BlobStorage {
     }
 
     public func read(_ sha512: String, range: Range<Int>, to consume: (ByteBuffer) async throws -> Void) async throws {
-        let headers = [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
-        let response = try await client.http.execute(client.request(.GET, key: key(sha512), headers: headers), deadline: .distantFuture)
+        let name = "GET \(key(sha512))"
+        let request = client.request(.GET, key: key(sha512), headers: [("range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")])
+        let (http, stall) = (client.http, readStall)
+        let stalled = "\(name): S3 sent nothing for \(stall.components.seconds) s"
+        let response = try await withDeadline(stall, failing: stalled) { try await http.execute(request, deadline: .distantFuture) }
         guard [200, 206].contains(response.status.code) else {
-            let body = try await response.body.collect(upTo: 1 << 20)
-            throw client.failure(response.status.code, Data(buffer: body), "GET \(key(sha512))")
+            let body = try await withDeadline(stall, failing: stalled) { try await response.body.collect(upTo: 1 << 20) }
+            throw client.failure(response.status.code, Data(buffer: body), name)
         }
+        let body = S3BodyReader(response.body)
         var received = 0
-        for try await chunk in response.body {
+        while let chunk = try await withDeadline(stall, failing: stalled, { try await body.next() }) {
             received += chunk.readableBytes
             try await consume(chunk)
         }
-        guard received == range.count else { throw StorageError("GET \(key(sha512)): \(received) bytes of \(range.count)") }
+        guard received == range.count else { throw StorageError("\(name): \(received) bytes of \(range.count)") }
     }
 
     public func remove(_ sha512: String) async throws {
