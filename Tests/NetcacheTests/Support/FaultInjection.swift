@@ -61,11 +61,31 @@ enum FaultInjection {
     }
 
     /// Every thread's stack, to see what a hung run waits for.
-    private static func backtraces(of pid: Int32) -> String {
+    static func backtraces(of pid: Int32) -> String {
         let gdb = URL(fileURLWithPath: "/usr/bin/gdb")
         guard FileManager.default.isExecutableFile(atPath: gdb.path),
             let traced = try? run(gdb, ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt"])
         else { return "" }
         return "\nthreads:\n" + traced.output.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.joined(separator: "\n")
+    }
+
+    static let fiuControl = URL(fileURLWithPath: "/usr/bin/fiu-ctrl")
+
+    /// The libfiu commands that make a server's calls matching `pattern` fail with
+    /// `probability`, as a disk or a network does.
+    ///
+    /// Each failure sets `errno` to EIO (`failinfo`): left to itself libfiu draws it from
+    /// the manual's whole list, EFAULT, EBADF and EINVAL included, which no disk or socket
+    /// returns and which SwiftNIO takes for a bug of its own and traps on ("unacceptable
+    /// errno 22 Invalid argument in read", checked). And `close` never fails: libfiu's
+    /// failed close leaves the descriptor open, which Linux's never does, so a connection
+    /// the server has let go stays open with nobody reading it, a hang of libfiu's making.
+    static func serverFaults(_ pattern: String, probability: Double) -> [String] {
+        ["enable_random name=\(pattern),probability=\(probability),failinfo=\(EIO)", "enable_random name=posix/io/oc/close,probability=0"]
+    }
+
+    /// Undoes `serverFaults`.
+    static func healing(_ pattern: String) -> [String] {
+        ["disable name=\(pattern)", "disable name=posix/io/oc/close"]
     }
 }
