@@ -121,7 +121,6 @@ final class ServerFaultTests: XCTestCase {
         let report = traffic.run(clients: Self.clients, requests: Self.requests)
         if server.process.isRunning { try server.control(FaultInjection.healing(Self.faults)) }
         let context = "\(report.summary)\n\(server.log.suffix(3000))"
-        print("TRAFFIC", report.summary, "created", report.created.count)
         XCTAssertFalse(report.unfinished, "requests still unanswered after 120 s: \(context)", file: file, line: line)
         XCTAssertEqual(report.violations, [], context, file: file, line: line)
         XCTAssertGreaterThan(report.answers(500...599), 0, "no fault showed: \(context)", file: file, line: line)
