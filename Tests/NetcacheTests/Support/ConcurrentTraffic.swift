@@ -123,11 +123,11 @@ final class ConcurrentTraffic: Sendable {
         switch (answer.status, range) {
         case (200, nil):
             if StreamingDigest.sha512Hex(of: answer.body) != blob.sha512 {
-                violation("GET \(name) answered 200 with \(answer.body.count) bytes that are not the blob")
+                violation("GET \(name) answered 200 with \(answer.body.count) bytes that are not the blob, headers \(answer.headers)")
             }
         case (206, let range?):
             if answer.body != Array(blob.bytes[range]) {
-                violation("GET \(name) bytes \(range) answered 206 with \(answer.body.count) bytes that are not those")
+                violation("GET \(name) bytes \(range) answered 206 with \(answer.body.count) bytes that are not those, headers \(answer.headers)")
             }
         case (500...599, _): break
         default: violation("GET \(name)\(range.map { " bytes \($0)" } ?? "") answered \(answer.status)")
