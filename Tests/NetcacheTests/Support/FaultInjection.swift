@@ -61,11 +61,38 @@ enum FaultInjection {
     }
 
     /// Every thread's stack, to see what a hung run waits for.
-    private static func backtraces(of pid: Int32) -> String {
+    static func backtraces(of pid: Int32) -> String {
         let gdb = URL(fileURLWithPath: "/usr/bin/gdb")
         guard FileManager.default.isExecutableFile(atPath: gdb.path),
             let traced = try? run(gdb, ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt"])
         else { return "" }
         return "\nthreads:\n" + traced.output.split(separator: "\n").filter { $0.hasPrefix("#") || $0.hasPrefix("Thread") }.joined(separator: "\n")
+    }
+
+    static let fiuControl = URL(fileURLWithPath: "/usr/bin/fiu-ctrl")
+
+    /// The libfiu commands that make a server's calls matching `pattern` fail with
+    /// `probability`, as a disk or a network does, but for three calls that no disk or
+    /// network fails that way, and whose failure SwiftNIO takes for its own bug (checked):
+    ///
+    /// - each failure sets `errno` to EIO (`failinfo`): left to itself libfiu draws it from
+    ///   the manual's whole list, and NIO traps on EFAULT, EBADF or EINVAL ("unacceptable
+    ///   errno 22 Invalid argument in read");
+    /// - `read` never fails nor comes back short: NIO reads its event loops' timer
+    ///   descriptors with `try!` (a trap on any error), and a shortened count is EINVAL
+    ///   there. NIO reads sockets with `read` too, so theirs come from writes, `accept`,
+    ///   `connect` and `socket`; files are read with `pread`, which still fails;
+    /// - `close` never fails: libfiu's failed close leaves the descriptor open, which
+    ///   Linux's never does, so a connection the server let go would stay open with nobody
+    ///   reading it, a hang of libfiu's making.
+    static func serverFaults(_ pattern: String, probability: Double) -> [String] {
+        ["enable_random name=\(pattern),probability=\(probability),failinfo=\(EIO)"] + spared.map { "enable_random name=\($0),probability=0" }
+    }
+
+    private static let spared = ["posix/io/oc/close", "posix/io/rw/read", "posix/io/rw/read/reduce"]
+
+    /// Undoes `serverFaults`.
+    static func healing(_ pattern: String) -> [String] {
+        ["disable name=\(pattern)"] + spared.map { "disable name=\($0)" }
     }
 }

@@ -85,6 +85,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
 
     @discardableResult
     public func add(key: String, body: String) async throws -> Bool {
+        try await AbandonedQuery.run("a PUT of \(key)") { try await insert(key: key, body: body) }
+    }
+
+    private func insert(key: String, body: String) async throws -> Bool {
         let digest = ByteBuffer(bytes: SHA256.hash(data: Array(body.utf8)))
         return try await client.withTransaction(logger: logger) { connection in
             // Identities are handed out before commit: two PUTs to one key could commit in
@@ -184,6 +188,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
     }
 
     public func bodies(for key: String) async throws -> [String] {
+        try await AbandonedQuery.run("a GET of \(key)") { try await select(key) }
+    }
+
+    private func select(_ key: String) async throws -> [String] {
         var bodies: [String] = []
         for try await body in try await client.query("SELECT body FROM shadir_entry WHERE key = \(key) ORDER BY id", logger: logger).decode(String.self) {
             bodies.append(body)
@@ -208,6 +216,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
     }
 
     public func checkHealth() async throws {
+        try await AbandonedQuery.run("a health check") { try await selectOne() }
+    }
+
+    private func selectOne() async throws {
         for try await _ in try await client.query("SELECT 1 FROM shadir_entry LIMIT 1", logger: logger) {}
     }
 
