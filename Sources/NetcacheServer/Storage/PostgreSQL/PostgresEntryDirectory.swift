@@ -125,8 +125,11 @@ public struct PostgresEntryDirectory: EntryDirectory {
     }
 
     public func markUse(of blobs: [String], storing: Bool) async throws {
-        try await client.withConnection { connection in
-            for sha512 in Set(blobs).sorted() { try await Self.mark(sha512, storing: storing, on: connection, logger: logger) }
+        let (client, logger) = (self.client, self.logger)
+        try await AbandonedQuery.run("a mark of a blob's use") {
+            try await client.withConnection { connection in
+                for sha512 in Set(blobs).sorted() { try await Self.mark(sha512, storing: storing, on: connection, logger: logger) }
+            }
         }
     }
 
