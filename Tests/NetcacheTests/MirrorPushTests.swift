@@ -73,6 +73,28 @@ final class MirrorPushTests: XCTestCase {
         XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + largeSHA).body == large)
     }
 
+    /// A refusal fixed upstream (here a size limit raised): `--requeue` puts the upload
+    /// back, and the running mirror forwards it without another upload to wake it.
+    func testARequeuedRefusalReachesUpstreamOnceItTakesIt() throws {
+        let limited = try ServerProcess(arguments: ["--max-upload-size", "4K"])
+        let port = try RawSocket.port(of: limited.url)
+        upstream = limited
+        let mirror = try startMirror(of: limited.url, ["--upstream-backoff", "1"])
+        let large = blob(8 << 10, seed: 3)
+        let largeSHA = try upload(large, to: mirror)
+        try waitUntil(timeout: 30) { try netcache("admin", "push-refused", "--data", mirror.dataDirectory.path).output.contains(largeSHA) }
+
+        limited.stop()
+        let raised = try ServerProcess(arguments: ["--listen", "127.0.0.1:\(port)"])
+        upstream = raised
+        let requeued = try netcache("admin", "push-refused", "--data", mirror.dataDirectory.path, "--requeue")
+        XCTAssertEqual(requeued.output, "requeued 1 upload(s)\n", requeued.stderr)
+        try waitUntil(timeout: 30) { try TestHTTP.request("GET", raised.shacacheURL + "/" + largeSHA).status == 200 }
+        XCTAssertTrue(try TestHTTP.request("GET", raised.shacacheURL + "/" + largeSHA).body == large)
+        XCTAssertEqual(try netcache("admin", "push-refused", "--data", mirror.dataDirectory.path).output, "")
+        try waitUntil(timeout: 10) { try metric("netcache_upstream_push_refused", of: mirror) == 0 }
+    }
+
     /// Upstream answering 503 fails for now: nothing is set aside, and once upstream takes
     /// uploads again they arrive in upload order.
     func testUploadsUpstreamRefusesForNowKeepTheirOrder() throws {

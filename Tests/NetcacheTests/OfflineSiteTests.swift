@@ -47,7 +47,7 @@ final class OfflineSiteTests: XCTestCase {
         // Beside the running server that owns the directory: export only reads.
         let exported = try netcache("export", "--data", fixture.server.dataDirectory.path, "-o", bundle)
         XCTAssertEqual(exported.status, 0, exported.stderr)
-        let entries = try fixture.server.dataDirectory.appendingPathComponent("shadir.sqlite")
+        let entries = fixture.server.dataDirectory.appendingPathComponent("shadir.sqlite")
         XCTAssertTrue(FileManager.default.fileExists(atPath: entries.path))
         fixture.server.stop()
 

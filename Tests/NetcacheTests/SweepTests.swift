@@ -118,6 +118,29 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + sha).body, blob)
     }
 
+    /// A HEAD marks only a blob that is there: anonymous HEADs of made-up addresses write
+    /// nothing to PostgreSQL, and one of a stored blob renews its mark.
+    func testOnlyAHeadOfAStoredBlobMarksIt() throws {
+        let database = try Engines.freshDatabase()
+        let shared = try Engines.serverArguments(bucket: try Engines.freshBucket(), database: database)
+        let server = try ServerProcess(arguments: shared, dataDirectory: try TemporaryDirectory.make(), environment: Engines.s3Credentials)
+        defer { server.stop() }
+        for index in 0..<20 {
+            let madeUp = Interop.sha512(Data("never stored \(index)".utf8))
+            XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + madeUp).status, 404)
+        }
+        XCTAssertEqual(try Engines.sql(database, "SELECT count(*) FROM blob_use"), ["0"])
+        let blob = Array("stored, then looked up".utf8)
+        XCTAssertEqual(try TestHTTP.request("POST", server.shacacheURL, body: blob).status, 201)
+        let marked = { try Engines.sql(database, "SELECT sequence FROM blob_use WHERE sha512 = '\(Interop.sha512(Data(blob)))'") }
+        let afterUpload = try marked()
+        XCTAssertEqual(afterUpload.count, 1)
+        XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + Interop.sha512(Data(blob))).status, 200)
+        let afterHead = try marked()
+        XCTAssertEqual(afterHead.count, 1)
+        XCTAssertGreaterThan(Int(afterHead.first ?? "") ?? 0, Int(afterUpload.first ?? "") ?? 0, "the HEAD renewed the mark")
+    }
+
     /// Uploading a stored blob again is a use: a sweep counts from it.
     func testUploadingAStoredBlobAgainRenewsItsLastUse() async throws {
         let directory = try TemporaryDirectory.make()

@@ -73,7 +73,6 @@ final class BlobMirror: Sendable {
 
     private enum Lookup {
         case running(UpstreamBlobFetch)
-        case stored
         case started(UpstreamBlobFetch, StagedBlob)
     }
 
@@ -83,19 +82,27 @@ final class BlobMirror: Sendable {
         // Looked up outside the lock, so a blob stored meanwhile is fetched twice at worst:
         // the second copy is dropped when kept.
         let stored = try await store.size(of: sha512) != nil
-        let lookup: Lookup = try inFlight.withLock { inFlight in
-            if let running = inFlight[sha512] { return .running(running) }
-            if stored { return .stored }
+        if let running = inFlight.withLock({ $0[sha512] }) { return running }
+        if stored { return nil }
+        // Made before the lock is taken, off Swift's cooperative pool: on a slow disk, files
+        // being created must not hold every other miss.
+        let store = self.store
+        let (staged, reader) = try await MetadataCalls.run {
             let staged = try store.beginUpload()
-            let fetch = UpstreamBlobFetch(reader: try staged.openForReading())
+            return (staged, try staged.openForReading())
+        }
+        let lookup: Lookup = inFlight.withLock { inFlight in
+            if let running = inFlight[sha512] { return .running(running) }
+            let fetch = UpstreamBlobFetch(reader: reader)
             inFlight[sha512] = fetch
             return .started(fetch, staged)
         }
         switch lookup {
         case .running(let fetch):
+            // Another request started the same transfer meanwhile.
+            close(reader)
+            try await MetadataCalls.run { staged.discard() }
             return fetch
-        case .stored:
-            return nil
         case .started(let fetch, let staged):
             Task { await transfer(sha512, into: staged, reporting: fetch) }
             return fetch
@@ -122,7 +129,7 @@ final class BlobMirror: Sendable {
         } catch {
             outcome = .failed("\(error)")
         }
-        staged.discard()
+        try? await MetadataCalls.run { staged.discard() }
         // Finished before it leaves the registry: a request in between finds the outcome.
         fetch.finish(outcome)
         // Only now is a head known for certain: a transfer that failed first has none.
@@ -149,7 +156,8 @@ final class BlobMirror: Sendable {
         }
         let status = Int(response.status.code)
         let length = response.headers.first(name: "content-length").flatMap { Int($0) }
-        let head = Self.head(status: status, length: length, maxSize: maxSize, freeSpace: store.freeSpace)
+        let fits = if let length, status == 200 { try await store.freeSpace.admitsWithoutBlocking(length) } else { true }
+        let head = Self.head(status: status, length: length, maxSize: maxSize, fits: fits)
         fetch.report(head: head)
         guard head == .found(length: length) else {
             // A refusal's few bytes are read, so the connection serves again; more is cut.
@@ -173,11 +181,12 @@ final class BlobMirror: Sendable {
         }
     }
 
-    private static func head(status: Int, length: Int?, maxSize: Int, freeSpace: FreeSpace) -> UpstreamBlobFetch.Head {
+    /// `fits`: whether the length upstream announced leaves `--min-free-space` free.
+    private static func head(status: Int, length: Int?, maxSize: Int, fits: Bool) -> UpstreamBlobFetch.Head {
         switch status {
         case 200:
             if let length, length > maxSize { return .failed("upstream's blob is larger than --max-upload-size") }
-            if let length, (try? freeSpace.admits(length)) != true { return .failed("not enough space here for upstream's blob") }
+            if !fits { return .failed("not enough space here for upstream's blob") }
             return .found(length: length)
         case 404:
             return .missing

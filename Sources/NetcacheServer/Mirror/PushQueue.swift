@@ -15,7 +15,7 @@ final class PushQueue: Sendable {
     private let database: DatabaseQueue
 
     init(dataDirectory: URL) throws {
-        database = try DatabaseQueue(path: Self.path(in: dataDirectory))
+        database = try DatabaseQueue(path: Self.path(in: dataDirectory), configuration: Self.sharedConfiguration(readOnly: false))
         var migrator = DatabaseMigrator()
         migrator.registerMigration("pending") { db in
             try db.create(table: "pending") { table in
@@ -41,6 +41,15 @@ final class PushQueue: Sendable {
 
     static func path(in dataDirectory: URL) -> String {
         dataDirectory.appendingPathComponent("push.sqlite").path
+    }
+
+    /// The server and `admin push-refused` open the file at once: each waits for the
+    /// other's short transactions instead of failing.
+    private static func sharedConfiguration(readOnly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.busyMode = .timeout(10)
+        return configuration
     }
 
     func append(sha512: String) async throws {
@@ -74,6 +83,29 @@ final class PushQueue: Sendable {
         }
     }
 
+    /// Puts uploads set aside back in the queue, in their place in upload order (all of
+    /// them when `ids` is empty): once what upstream refused is fixed there (credentials,
+    /// a size limit), they are forwarded. The server may be running; it takes them within
+    /// its back-off period. Returns how many went back.
+    static func requeue(in dataDirectory: URL, ids: [Int64]) throws -> Int {
+        try existing(in: dataDirectory, readOnly: false).write { db in
+            guard try db.tableExists("refused") else { return 0 }
+            let chosen = ids.isEmpty ? "" : " WHERE id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))"
+            let arguments = StatementArguments(ids)
+            try db.execute(sql: "INSERT INTO pending (id, sha512, key, body) SELECT id, sha512, key, body FROM refused" + chosen, arguments: arguments)
+            try db.execute(sql: "DELETE FROM refused" + chosen, arguments: arguments)
+            return db.changesCount
+        }
+    }
+
+    private static func existing(in dataDirectory: URL, readOnly: Bool) throws -> DatabaseQueue {
+        let path = path(in: dataDirectory)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StorageError("no \(path): not the data directory of a mirror with --upstream-push")
+        }
+        return try DatabaseQueue(path: path, configuration: sharedConfiguration(readOnly: readOnly))
+    }
+
     func refusedCount() async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM refused") ?? 0 }
     }
@@ -81,15 +113,7 @@ final class PushQueue: Sendable {
     /// The uploads set aside in `dataDirectory`, oldest first, read without a lock: the
     /// server may be running. Empty when the queue never refused anything.
     static func refused(in dataDirectory: URL) throws -> [RefusedPush] {
-        let path = path(in: dataDirectory)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw StorageError("no \(path): not the data directory of a mirror with --upstream-push")
-        }
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let database = try DatabaseQueue(path: path, configuration: configuration)
-        return try database.read { db in
+        try existing(in: dataDirectory, readOnly: true).read { db in
             guard try db.tableExists("refused") else { return [] }
             return try Row.fetchAll(db, sql: "SELECT id, sha512, key, body, status, reason, refused_at FROM refused ORDER BY id").map { row in
                 RefusedPush(

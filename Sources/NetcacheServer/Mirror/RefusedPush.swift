@@ -19,4 +19,10 @@ public struct RefusedPush: Sendable {
     public static func all(in dataDirectory: URL) throws -> [RefusedPush] {
         try PushQueue.refused(in: dataDirectory)
     }
+
+    /// Puts those with these ids (all when none is given) back in the queue, in their
+    /// place; how many went back.
+    public static func requeue(in dataDirectory: URL, ids: [Int64]) throws -> Int {
+        try PushQueue.requeue(in: dataDirectory, ids: ids)
+    }
 }

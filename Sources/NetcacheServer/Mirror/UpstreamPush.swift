@@ -68,9 +68,17 @@ final class UpstreamPush: Service, Sendable {
     /// the same upload again. Once the server stops, only a transfer in flight is waited
     /// for: the rest stays queued for the next start.
     func run() async throws {
-        refused.set(Int64(try await queue.refusedCount()))
         wakeUp.yield()
+        // Uploads `admin push-refused --requeue` put back wait for no upload to wake the queue.
+        let ticker = Task { [wakeUp, retryDelay] in
+            while !Task.isCancelled {
+                try await Task.sleep(for: max(retryDelay, .seconds(1)))
+                wakeUp.yield()
+            }
+        }
+        defer { ticker.cancel() }
         for await _ in wakeUps.cancelOnGracefulShutdown() {
+            refused.set(Int64(try await queue.refusedCount()))
             while !Task.isShuttingDownGracefully, let next = try await queue.next() {
                 do {
                     try await forward(next)

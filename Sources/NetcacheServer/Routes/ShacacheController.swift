@@ -88,8 +88,10 @@ struct ShacacheController {
         let preconditions = Preconditions(request.headers)
         // Range handling is defined for GET only (RFC 9110, 14.2).
         let ranged = request.method == .get && request.headers[.range] != nil && preconditions.rangeValidates(tag: sha512)
-        // Marked before the store is looked at: a client that finds the blob will name it.
-        if request.method == .head { try await marks.markUse(of: [sha512], storing: false) }
+        // A HEAD that finds the blob marks it, then looks again: a client that finds it will
+        // name it, and a sweep that removed it meanwhile leaves it absent on the second look.
+        // What is not here is not marked: HEADs of made-up addresses write nothing.
+        if request.method == .head, try await store.size(of: sha512) != nil { try await marks.markUse(of: [sha512], storing: false) }
         if try await store.size(of: sha512) == nil {
             guard let mirror else { throw HTTPError(.notFound) }
             let answer = try await mirror.answer(

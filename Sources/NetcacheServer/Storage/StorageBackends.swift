@@ -49,24 +49,6 @@ public struct StorageBackends: Sendable {
         s3.map { [S3UploadSweep(store: $0, logger: logger)] } ?? []
     }
 
-    /// What keeps the backends from serving now, one line each; none when healthy. A backend
-    /// that does not answer within `limit` counts as down.
-    func problems(within limit: Duration = .seconds(5)) async -> [String] {
-        let (blobs, entries) = (self.blobs, self.entries)
-        async let blobProblem = Self.problem("blob store", within: limit) { try await blobs.checkHealth() }
-        async let entryProblem = Self.problem("entry directory", within: limit) { try await entries.checkHealth() }
-        return await [blobProblem, entryProblem].compactMap { $0 }
-    }
-
-    private static func problem(_ name: String, within limit: Duration, _ check: @escaping @Sendable () async throws -> Void) async -> String? {
-        do {
-            try await withDeadline(limit, failing: "no answer within \(limit.components.seconds) s", check)
-            return nil
-        } catch {
-            return "\(name): \(error)"
-        }
-    }
-
     /// Runs `body` while the backends' connections are served, once each backend answered:
     /// a wrong address or credential is said before anything else is done.
     public func run<T>(_ body: () async throws -> T) async throws -> T {

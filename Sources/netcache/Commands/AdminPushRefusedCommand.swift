@@ -11,7 +11,9 @@ struct AdminPushRefusedCommand: AsyncParsableCommand {
             Upstream answered 400, 403 or 413: the upload was set aside, kept in the mirror's \
             store, and the queue went on. Prints one line per upload, oldest first: ID TIME \
             STATUS blob SHA512, or ID TIME STATUS entry KEY. Reads <data>/push.sqlite without \
-            locking the data directory: the mirror may be running.
+            locking the data directory: the mirror may be running. With --requeue, puts them \
+            back in the queue instead, for when upstream would now take them (a credential \
+            or size limit fixed there).
             """
     )
 
@@ -21,7 +23,19 @@ struct AdminPushRefusedCommand: AsyncParsableCommand {
     @Flag(help: "Print a JSON array of {id, time, status, reason, sha512 or key and body} instead.")
     var json = false
 
+    @Flag(help: "Put them back in the queue, in their place, once what upstream refused is fixed there (the running mirror takes them within its back-off).")
+    var requeue = false
+
+    @Argument(help: ArgumentHelp("With --requeue, only these (default: all).", valueName: "id"))
+    var ids: [Int64] = []
+
     func run() async throws {
+        if !ids.isEmpty && !requeue { throw ValidationError("ids go with --requeue") }
+        if requeue {
+            let count = try RefusedPush.requeue(in: URL(fileURLWithPath: data), ids: ids)
+            try printFlushed("requeued \(count) upload(s)")
+            return
+        }
         let refused = try RefusedPush.all(in: URL(fileURLWithPath: data))
         let formatter = ISO8601DateFormatter()
         if json {

@@ -138,7 +138,7 @@ final class ConcurrentTraffic: Sendable {
         let sha512 = blobs.withLock { $0.randomElement()?.sha512 } ?? String(repeating: "ab", count: 64)
         let info = "{\"sha512\": \"\(sha512)\", \"client\": \(client), \"n\": \(number)}"
         let entry = ShadirEntry(info: info, signature: "")
-        attempted.withLock { $0[key, default: []].insert(entry) }
+        _ = attempted.withLock { $0[key, default: []].insert(entry) }
         let body = Array(JSONValue.array([.string(info), .string("")]).pythonJSON.utf8)
         if let answer = exchange("put", "PUT", url + "/shadir/" + key, body: body) {
             switch answer.status {

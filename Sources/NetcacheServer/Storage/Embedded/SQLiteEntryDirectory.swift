@@ -105,12 +105,12 @@ public struct SQLiteEntryDirectory: EntryDirectory {
     }
 
     public func sweep(_ sha512: String, in epoch: SweepEpoch, unusedSince cutoff: Date, remove: (() async throws -> Void)?) async throws -> Bool {
-        let mark = try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT sequence, used FROM blob_use WHERE sha512 = ?", arguments: [sha512])
+        // Values, not the row (which is not Sendable): the read stays off the caller's thread.
+        let mark = try await database.read { db -> (sequence: Int64, used: Double)? in
+            try Row.fetchOne(db, sql: "SELECT sequence, used FROM blob_use WHERE sha512 = ?", arguments: [sha512]).map { ($0["sequence"], $0["used"]) }
         }
         if let mark {
-            let (sequence, used): (Int64, Double) = (mark["sequence"], mark["used"])
-            guard sequence <= epoch.sequence, used < cutoff.timeIntervalSince1970 else { return false }
+            guard mark.sequence <= epoch.sequence, mark.used < cutoff.timeIntervalSince1970 else { return false }
         }
         try await remove?()
         return true

@@ -183,6 +183,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
 
     public func sweptBlobs(among blobs: [String]) async throws -> [String] {
         guard !blobs.isEmpty else { return [] }
+        return try await AbandonedQuery.run("a check of swept blobs") { try await selectSwept(blobs) }
+    }
+
+    private func selectSwept(_ blobs: [String]) async throws -> [String] {
         var swept: [String] = []
         for try await sha512 in try await client.query("SELECT sha512 FROM blob_use WHERE sha512 = ANY(\(blobs)) AND swept IS NOT NULL", logger: logger).decode(String.self) {
             swept.append(sha512)
@@ -203,6 +207,10 @@ public struct PostgresEntryDirectory: EntryDirectory {
     }
 
     public func remove(key: String, bodies: [String]) async throws -> Int {
+        try await AbandonedQuery.run("a removal under \(key)") { try await delete(key: key, bodies: bodies) }
+    }
+
+    private func delete(key: String, bodies: [String]) async throws -> Int {
         var removed = 0
         for body in bodies {
             let digest = ByteBuffer(bytes: SHA256.hash(data: Array(body.utf8)))

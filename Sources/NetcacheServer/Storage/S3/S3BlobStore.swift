@@ -248,7 +248,7 @@ public struct S3BlobStore: BlobStorage {
 
     public func checkHealth() async throws {
         try await checkBucket()
-        guard try freeSpace.admits(0) else { throw StorageError("less than --min-free-space left for staging on \(freeSpace.directory)") }
+        guard try await freeSpace.admitsWithoutBlocking(0) else { throw StorageError("less than --min-free-space left for staging on \(freeSpace.directory)") }
     }
 
     public func withLocalFile<T>(_ sha512: String, _ body: (String) async throws -> T) async throws -> T {
