@@ -75,22 +75,7 @@ private final class DelayingProxy: @unchecked Sendable {
         upstreamPort = try RawSocket.port(of: upstream)
         prefix = Array(delayedPrefix.utf8)
         self.seconds = seconds
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(listener, pointer, length) == 0 && listen(listener, 64) == 0 && getsockname(listener, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            close(listener)
-            throw TestFailure("proxy cannot listen")
-        }
-        self.listener = listener
-        url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        (listener, url) = try RawSocket.listenOnLoopback()
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 

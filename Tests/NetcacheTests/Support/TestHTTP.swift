@@ -93,6 +93,25 @@ enum RawSocket {
         return socket
     }
 
+    /// A socket listening on a free loopback port, and its URL.
+    static func listenOnLoopback() throws -> (descriptor: Int32, url: String) {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socket, pointer, length) == 0 && Foundation.listen(socket, 128) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        guard bound else {
+            close(socket)
+            throw TestFailure("cannot listen on loopback")
+        }
+        return (socket, "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")
+    }
+
     static func port(of url: String) throws -> Int {
         guard let colon = url.lastIndex(of: ":"), let port = Int(url[url.index(after: colon)...].prefix { $0.isNumber }) else {
             throw TestFailure("no port in \(url)")
