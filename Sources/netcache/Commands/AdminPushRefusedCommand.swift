@@ -22,6 +22,7 @@ struct AdminPushRefusedCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        try DataDirectoryPresence.requireExisting(URL(fileURLWithPath: data), option: "--data")
         let refused = try RefusedPush.all(in: URL(fileURLWithPath: data))
         let formatter = ISO8601DateFormatter()
         if json {
