@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,8 +93,12 @@ let package = Package(
                 "BinaryCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildVersion"]
         ),
+
+        // `netcache --version`: the version and commit, from git, before each build.
+        .plugin(name: "BuildVersion", capability: .buildTool()),
 
         // libFuzzer targets for the parsers (scripts/fuzz.sh); built plainly, it replays a
         // corpus.

@@ -22,8 +22,7 @@ if [ -z "$binary" ]; then
   swift build -c release --static-swift-stdlib --scratch-path .build-release --product netcache
   binary=.build-release/release/netcache
 fi
-version="0.$(git rev-list --count HEAD).$(git rev-parse --short HEAD)"
-version="${version//[^0-9a-z.]/}"
+version=$(sh scripts/version.sh)
 arch=$(dpkg --print-architecture)
 
 # The Debian packages of the libraries the binary links, by the files they hold.
@@ -57,11 +56,15 @@ make -s -C "$tree" install DESTDIR="$deb" PREFIX=/usr
 install -D -m 644 scripts/release/netcache.service "$deb/lib/systemd/system/netcache.service"
 install -D -m 644 scripts/release/default "$deb/etc/default/netcache"
 install -D -m 755 scripts/release/postinst "$deb/DEBIAN/postinst"
+install -D -m 755 scripts/release/postrm "$deb/DEBIAN/postrm"
 echo /etc/default/netcache >"$deb/DEBIAN/conffiles"
+# What apt reports the package takes once installed, in KiB.
+installed_size=$(du -sk --exclude=DEBIAN "$deb" | cut -f1)
 cat >"$deb/DEBIAN/control" <<CONTROL
 Package: netcache
 Version: $version
 Architecture: $arch
+Installed-Size: $installed_size
 Maintainer: netcache developers <netcache@localhost>
 Depends: adduser, $depends
 Section: net

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import UnixSignals
@@ -38,6 +39,9 @@ public struct NetcacheServer {
         security = try LiveSecuritySettings(configuration: configuration, logger: logger)
         policy = try AccessPolicy(configuration: configuration, settings: security)
         do {
+            if DataDirectoryPresence.isAbsent(configuration.dataDirectory) {
+                logger.notice("creating a new data directory at \(configuration.dataDirectory.path)")
+            }
             try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
             dataLock = try DataDirectoryLock(dataDirectory: configuration.dataDirectory)
             let staging = try Staging(dataDirectory: configuration.dataDirectory, minimumFreeSpace: configuration.minimumFreeSpace)
@@ -101,12 +105,14 @@ public struct NetcacheServer {
         ShadirController(store: backends.entries, security: security, mirror: directoryMirror, push: push, prefix: basePath + "/shadir/").register(on: routes)
         HealthController(health: BackendHealth(backends: backends, metrics: metrics), policy: policy).register(on: routes)
         MetricsController(metrics: metrics).register(on: routes)
+        RouteGuideController().register(on: routes)
 
         let scheme = configuration.scheme
         let host = configuration.host
         let notify = SystemdNotify()
         let socket = configuration.unixSocketPath
         let address: BindAddress
+        let listening = NIOLockedValueBox(false)
         if let socket {
             try Self.removeStaleSocket(socket)
             address = .unixDomainSocket(path: socket)
@@ -125,6 +131,7 @@ public struct NetcacheServer {
                     let shownHost = host.contains(":") ? "[\(host)]" : host
                     url = "\(scheme)://\(shownHost):\(channel.localAddress?.port ?? 0)\(basePath)"
                 }
+                listening.withLockedValue { $0 = true }
                 onListening(url)
                 notify.send("READY=1\nSTATUS=listening on \(url)")
             },
@@ -137,7 +144,13 @@ public struct NetcacheServer {
         // Transfers in flight finish within the grace; past it they are cut.
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGrace
         let group = ServiceGroup(configuration: groupConfiguration)
-        try await backends.run { try await group.run() }
+        do {
+            try await backends.run { try await group.run() }
+        } catch let error as IOError where !listening.withLockedValue({ $0 }) {
+            // SwiftNIO's text names its own functions: say what the user gave instead.
+            let given = socket.map { "unix:\($0)" } ?? (host.contains(":") ? "[\(host)]" : host) + ":\(configuration.port)"
+            throw ServerConfigurationError("cannot listen on \(given): \(String(cString: strerror(error.errnoCode)))")
+        }
     }
 
     /// A socket file left by a server that did not stop cleanly would fail the bind; only a

@@ -132,12 +132,12 @@ final class ClientServerTests: XCTestCase {
 
         let none = try netcache("download", "-c", config, "--key", key, "extra==\"2\"")
         XCTAssertEqual(none.status, 1)
-        XCTAssertEqual(none.stderr, "netcache: error: No result found with given criteria.\n")
+        XCTAssertEqual(none.stderr, "netcache: error: the one trusted entry under \(key) does not meet the criteria\n")
 
         let explained = try netcache("download", "-c", config, "--key", key, "extra==\"2\"", "--verbose")
         XCTAssertEqual(
             explained.stderr,
-            "netcache: 1 trusted entry under \(key)\nnetcache: \(sha512.prefix(16))…: not taken: extra==\"2\"\nnetcache: error: No result found with given criteria.\n")
+            "netcache: 1 trusted entry under \(key)\nnetcache: \(sha512.prefix(16))…: not taken: extra==\"2\"\nnetcache: error: the one trusted entry under \(key) does not meet the criteria\n")
         let taken = try netcache("download", "-c", config, "--key", key, "-o", output, "extra==\"1\"", "-v")
         XCTAssertEqual(taken.stderr, "netcache: 1 trusted entry under \(key)\nnetcache: \(sha512.prefix(16))…: taking it, the first that every criterion kept\n")
     }

@@ -112,7 +112,8 @@ final class InteropTests: XCTestCase {
             let result = try netcache(arguments: ["download", "-c", unrelated] + arguments)
             XCTAssertNotEqual(result.status, 0)
             XCTAssertEqual(result.stdout, Data())
-            XCTAssertTrue(result.stderr.contains("No result found with given criteria."), result.stderr)
+            let selected = arguments[0] == "--key" ? key : "file-urlmd5:" + Interop.md5(arguments[1])
+            XCTAssertEqual(result.stderr, "netcache: error: no trusted entry under \(selected)\n")
             let upstream = try python("cmd_download.py", ["-c", unrelated] + arguments, check: false)
             XCTAssertEqual(upstream.status, 1)
             XCTAssertEqual(upstream.stderr, "No result found with given criteria.\n")
@@ -398,7 +399,7 @@ final class InteropTests: XCTestCase {
         let unrelated = try writeConfig("mallory.cfg", key: nil, certificates: [mallory.certificate])
         let ours = try netcache("download", "-c", unrelated, "--key", key)
         XCTAssertNotEqual(ours.status, 0)
-        XCTAssertTrue(ours.stderr.contains("No result found with given criteria."), ours.stderr)
+        XCTAssertEqual(ours.stderr, "netcache: error: no trusted entry under \(key)\n")
         XCTAssertEqual(try python("select_entries.py", unrelated, key).output, "")
     }
 
@@ -514,7 +515,7 @@ final class InteropTests: XCTestCase {
                 XCTAssertEqual(upstream.status, 1, "\(label): Python: \(upstream.stderr)", file: file, line: line)
                 XCTAssertTrue(upstream.stderr.hasSuffix("No result found with given criteria.\n"), "\(label): Python: \(upstream.stderr)", file: file, line: line)
                 XCTAssertNotEqual(ours.status, 0, "\(label): we listed \(ours.output)", file: file, line: line)
-                XCTAssertTrue(ours.stderr.contains("No result found with given criteria."), "\(label): \(ours.stderr)", file: file, line: line)
+                XCTAssertTrue(ours.stderr.hasPrefix("netcache: error: ") && ours.stderr.contains(" under \(key) "), "\(label): \(ours.stderr)", file: file, line: line)
             } else {
                 XCTAssertEqual(upstream.status, 0, "\(label): Python: \(upstream.stderr)", file: file, line: line)
                 // One "  {" line per entry (the output may hold NaN, which is not JSON).

@@ -40,11 +40,37 @@ final class PackagingTests: XCTestCase {
 
         let depends = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/dpkg-deb"), ["-f", deb, "Depends"]).output
         XCTAssertEqual(depends, "adduser, " + dependencies)
+        // apt reports what the package takes: at least the binary it holds.
+        let installedSize = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/dpkg-deb"), ["-f", deb, "Installed-Size"]).output
+        let binaryKiB = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: Binaries.netcache.path)[.size] as? Int) / 1024
+        XCTAssertGreaterThanOrEqual(Int(installedSize.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, binaryKiB, installedSize)
+        try assertPurgeRemovesTheUserOnly(deb: deb, in: directory)
         let contents = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/dpkg-deb"), ["-c", deb]).output
         for file in files.map({ "./usr/" + $0 }) + ["./lib/systemd/system/netcache.service", "./etc/default/netcache"] {
             XCTAssertTrue(contents.contains(" " + file + "\n"), file)
         }
         let unit = try NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "dpkg-deb --fsys-tarfile '\(deb)' | tar -xOf - ./lib/systemd/system/netcache.service"]).output
         XCTAssertTrue(unit.contains("Type=notify\n") && unit.contains("ExecStart=/usr/bin/netcache serve --data /var/lib/netcache $NETCACHE_OPTIONS\n"), unit)
+    }
+
+    /// The package's postrm, run as dpkg runs it, with `getent` and `deluser` standing in for
+    /// the system's (the test must not remove a real user): `remove` keeps the user, `purge`
+    /// removes it.
+    private func assertPurgeRemovesTheUserOnly(deb: String, in directory: URL) throws {
+        let control = directory.appendingPathComponent("control")
+        XCTAssertEqual(try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/dpkg-deb"), ["-e", deb, control.path]).status, 0)
+        let tools = directory.appendingPathComponent("tools")
+        try FileManager.default.createDirectory(at: tools, withIntermediateDirectories: true)
+        let calls = directory.appendingPathComponent("deluser-calls")
+        for (name, script) in [("getent", "#!/bin/sh\nexit 0\n"), ("deluser", "#!/bin/sh\necho \"$*\" >> '\(calls.path)'\n")] {
+            let path = tools.appendingPathComponent(name).path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(script.utf8), attributes: [.posixPermissions: 0o755]))
+        }
+        for action in ["remove", "purge"] {
+            let result = try NetcacheTests.run(
+                URL(fileURLWithPath: "/usr/bin/env"), ["PATH=\(tools.path):/usr/bin:/bin", "sh", control.appendingPathComponent("postrm").path, action])
+            XCTAssertEqual(result.status, 0, "\(action): \(result.stderr)")
+        }
+        XCTAssertEqual(try String(contentsOf: calls, encoding: .utf8), "--system --quiet netcache\n")
     }
 }

@@ -23,24 +23,8 @@ public enum NetworkCacheKeys {
     public static func warnings(for file: INIFile, origin: String) -> [String] {
         let known = shared + netcacheOnly
         return file.keys(in: "networkcache").filter { !known.contains($0) && !file.interpolates($0, in: "networkcache") }.map { key in
-            let nearest = known.map { ($0, distance($0, key)) }.min { $0.1 < $1.1 }
-            let hint = nearest.flatMap { $0.1 <= max(2, key.count / 4) ? " (did you mean \($0.0)?)" : nil } ?? ""
+            let hint = Spelling.nearest(to: key, among: known).map { " (did you mean \($0)?)" } ?? ""
             return "\(origin): [networkcache] \(key) is not a key netcache or SlapOS reads\(hint); it is ignored"
         }
-    }
-
-    /// Levenshtein distance: the edits that turn one key into the other.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
-        guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -18,11 +18,22 @@ public func fileContents(_ path: String) throws(FileReadError) -> [UInt8] {
     }
 }
 
+/// A text file's contents, for configuration: the system's reason (`Is a directory`) or
+/// `not UTF-8` when it cannot be had.
+public func fileText(_ path: String) throws(FileReadError) -> String {
+    guard let text = String(validating: try fileContents(path), as: UTF8.self) else { throw FileReadError(description: "not UTF-8") }
+    return text
+}
+
 /// Why a file could not be read: the system's message.
 public struct FileReadError: Error, CustomStringConvertible, Sendable {
     public let description: String
 
     init(errno code: Int32) {
         description = String(cString: strerror(code))
+    }
+
+    init(description: String) {
+        self.description = description
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdBcrypt
 import NIOPosix
+import NetcacheClient
 
 /// Upload credentials from an htpasswd-style file: `user:$2y$...` lines, bcrypt only.
 public struct HtpasswdFile: Sendable {
@@ -23,9 +24,9 @@ public struct HtpasswdFile: Sendable {
     public init(path: String) throws {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try fileText(path)
         } catch {
-            throw ServerConfigurationError("cannot read basic auth file \(path): \(error.localizedDescription)")
+            throw ServerConfigurationError("cannot read basic auth file \(path): \(error)")
         }
         var hashes: [String: String] = [:]
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -26,8 +26,8 @@ public struct Migration {
     }
 
     public func run(warn: @escaping (String) -> Void) async throws -> Summary {
-        try await source.withBackends(readOnly: true, option: "--from", logger: logger) { from in
-            try await destination.withBackends(readOnly: false, option: "--to", logger: logger) { to in
+        try await source.withBackends(readOnly: true, create: false, option: "--from", logger: logger) { from in
+            try await destination.withBackends(readOnly: false, create: true, option: "--to", logger: logger) { to in
                 var summary = Summary()
                 // Blobs first: an entry copied is never one whose blob is not there yet.
                 try await copyBlobs(from: from.blobs, to: to.blobs, into: &summary, warn: warn)

@@ -18,7 +18,7 @@ public enum BundleImport {
 
     /// `progress` is told of the blobs stored so far and the bundle's bytes read.
     public static func read(_ path: String, into dataDirectory: URL, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }) async throws -> Summary {
-        let directory = try LocalDataDirectory(dataDirectory)
+        let directory = try LocalDataDirectory(dataDirectory, create: true, option: "--data")
 
         guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
         defer { archive_read_free(archive) }

@@ -8,8 +8,13 @@ public final class LocalDataDirectory {
     private let blobs: FileBlobStore
     private let entries: SQLiteEntryDirectory
 
-    public init(_ dataDirectory: URL) throws {
-        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+    /// Only with `create` may the directory be new; `option` names it in messages.
+    public init(_ dataDirectory: URL, create: Bool, option: String) throws {
+        if create {
+            try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        } else {
+            try DataDirectoryPresence.requireExisting(dataDirectory, option: option)
+        }
         lock = try DataDirectoryLock(dataDirectory: dataDirectory)
         blobs = try FileBlobStore(dataDirectory: dataDirectory, staging: Staging(dataDirectory: dataDirectory, minimumFreeSpace: nil))
         entries = try SQLiteEntryDirectory(dataDirectory: dataDirectory)

@@ -53,9 +53,9 @@ struct SecuritySettings: Sendable {
     private static func loadTrust(_ path: String, logger: Logger) throws -> CertificateList {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try fileText(path)
         } catch {
-            throw ServerConfigurationError("cannot read --trusted-certificates \(path): \(error.localizedDescription)")
+            throw ServerConfigurationError("cannot read --trusted-certificates \(path): \(error)")
         }
         let trust = CertificateList(pem: text)
         guard !trust.isEmpty else {

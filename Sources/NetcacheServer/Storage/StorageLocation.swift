@@ -24,10 +24,14 @@ public struct StorageLocation: Sendable {
     /// The backends, with the data directory's lock and the scratch directory to remove
     /// when done. `readOnly` leaves the data directory unlocked, so that a copy may run
     /// beside the server that owns it; otherwise its lock is held, and no server may run on
-    /// it meanwhile. `option` names the data directory's option, for messages.
-    func open(readOnly: Bool, option: String, logger: Logger) throws -> (StorageBackends, DataDirectoryLock?, URL?) {
+    /// it meanwhile. Only with `create` may the data directory be new. `option` names the data
+    /// directory's option, for messages.
+    func open(readOnly: Bool, create: Bool, option: String, logger: Logger) throws -> (StorageBackends, DataDirectoryLock?, URL?) {
         if usesDataDirectory && dataDirectory == nil {
             throw ServerConfigurationError("a data directory (\(option)) is needed for what no store or directory URL names")
+        }
+        if let dataDirectory, usesDataDirectory, !create {
+            try DataDirectoryPresence.requireExisting(dataDirectory, option: option)
         }
         var lock: DataDirectoryLock?
         var scratch: URL?
@@ -54,8 +58,8 @@ public struct StorageLocation: Sendable {
     }
 
     /// Runs `body` on the opened backends, then lets go of the lock and the scratch directory.
-    func withBackends<T>(readOnly: Bool, option: String, logger: Logger, _ body: (StorageBackends) async throws -> T) async throws -> T {
-        let (backends, lock, scratch) = try open(readOnly: readOnly, option: option, logger: logger)
+    func withBackends<T>(readOnly: Bool, create: Bool, option: String, logger: Logger, _ body: (StorageBackends) async throws -> T) async throws -> T {
+        let (backends, lock, scratch) = try open(readOnly: readOnly, create: create, option: option, logger: logger)
         defer {
             withExtendedLifetime(lock) {}
             scratch.map { try? FileManager.default.removeItem(at: $0) }

@@ -31,6 +31,7 @@ struct AdminPushRefusedCommand: AsyncParsableCommand {
 
     func run() async throws {
         if !ids.isEmpty && !requeue { throw ValidationError("ids go with --requeue") }
+        try DataDirectoryPresence.requireExisting(URL(fileURLWithPath: data), option: "--data")
         if requeue {
             let count = try RefusedPush.requeue(in: URL(fileURLWithPath: data), ids: ids)
             try printFlushed("requeued \(count) upload(s)")

@@ -39,7 +39,8 @@ struct DownloadCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Filters on the entries' metadata.", valueName: "KEY{==,<=,>=,<,>,<<,>>}VALUE"))
     var criteria: [String] = []
 
-    func validate() throws {
+    /// In `run()`, so that a misspelt option is reported as such (`UsageError`).
+    private func checkArguments() throws {
         if (url == nil) == (key == nil) { throw ValidationError("give exactly one of --url and --key") }
     }
 
@@ -47,20 +48,23 @@ struct DownloadCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
+        try checkArguments()
         let filters = try criteria.map(Criterion.init(parsing:))
         let cache = try client.networkCache()
-        let indexKey = key ?? DownloadKey.url(url!)
+        let indexKey = key ?? DownloadKey.url(url ?? "")
         let trusted = try cache.select(key: indexKey)
         let matches = filters.filter(trusted)
         if verbose { explain(trusted, filters, under: indexKey) }
         guard let first = matches.first else {
-            throw CommandError("No result found with given criteria.")
+            if trusted.isEmpty { throw CommandError("no trusted entry under \(indexKey)") }
+            if trusted.count == 1 { throw CommandError("the one trusted entry under \(indexKey) does not meet the criteria") }
+            throw CommandError("none of the \(trusted.count) trusted entries under \(indexKey) meets the criteria")
         }
         if list {
             try printFlushed(JSONValue.array(matches.map(JSONValue.object)).pythonIndentedSortedJSON)
             return
         }
-        let sha512 = first["sha512"]!.stringValue!
+        guard let sha512 = first["sha512"]?.stringValue else { throw CommandError("the entry taken under \(indexKey) names no sha512") }
         let display = progress.display()
         defer { display?.finish() }
         if let output {

@@ -26,6 +26,7 @@ struct ExportCommand: AsyncParsableCommand {
     @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
+        try DataDirectoryPresence.requireExisting(URL(fileURLWithPath: data), option: "--data")
         let display = progress.display()
         defer { display?.finish() }
         let summary = try await BundleExport.write(

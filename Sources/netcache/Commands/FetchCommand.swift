@@ -48,7 +48,8 @@ struct FetchCommand: ParsableCommand {
     @Flag(help: "Download from the origin even when the cache has the URL (a branch head that moved).")
     var noCache = false
 
-    func validate() throws {
+    /// In `run()`, so that a misspelt option is reported as such (`UsageError`).
+    private func checkArguments() throws {
         if (url == nil) == (pypi == nil) { throw ValidationError("give a URL or --pypi NAME==VERSION") }
         if md5 != nil && sha512 != nil { throw ValidationError("give --md5 or --sha512, not both") }
     }
@@ -60,6 +61,7 @@ struct FetchCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try checkArguments()
         let display = progress.display()
         defer { display?.finish() }
         var summary = JSONSummary()

@@ -37,16 +37,19 @@ struct MirrorPullCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Write into this data directory instead of only fetching through the configured caches.", valueName: "dir"))
     var data: String?
 
-    func validate() throws {
+    /// In `run()`, so that a misspelt option is reported as such (`UsageError`).
+    private func checkArguments() throws {
         if softwareURL.isEmpty && keys.isEmpty && keysFile == nil { throw ValidationError("give --software-url, --key or --keys-file") }
     }
 
     func run() async throws {
+        try checkArguments()
         let configuration = try client.loadConfiguration()
         let binary = try BinaryCacheSettings(network: configuration).downloadCache()
         let downloads = try NetworkCache(configuration: configuration)
         for line in downloads.trust.skipped { printWarning(line) }
-        let target = try data.map { try LocalDataDirectory(URL(fileURLWithPath: $0)) }
+        // Like import, it fills the cache of a site: its target may be new.
+        let target = try data.map { try LocalDataDirectory(URL(fileURLWithPath: $0), create: true, option: "--data") }
         var jobs: [(cache: NetworkCache, key: String, binary: Bool)] = []
         for url in softwareURL {
             let md5 = BinaryEntry.legacyKey(softwareURL: url)
@@ -72,7 +75,12 @@ struct MirrorPullCommand: AsyncParsableCommand {
 
     private func fileKeys() throws -> [String] {
         guard let keysFile else { return [] }
-        let text = try String(contentsOfFile: keysFile, encoding: .utf8)
+        let text: String
+        do {
+            text = try fileText(keysFile)
+        } catch {
+            throw CommandError("cannot read --keys-file \(keysFile): \(error)")
+        }
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 

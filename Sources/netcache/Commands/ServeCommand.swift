@@ -120,7 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds SIGTERM waits for transfers in flight to finish before it cuts them; new connections are refused meanwhile.", valueName: "seconds"))
     var shutdownGrace = 30
 
-    func validate() throws {
+    /// In `run()`, so that a misspelt option is reported as such (`UsageError`).
+    private func checkArguments() throws {
         if (upstreamCache == nil) != (upstreamDir == nil) { throw ValidationError("--upstream-cache and --upstream-dir go together") }
         for (name, value) in [("--upstream-dir-ttl", upstreamDirTtl), ("--upstream-negative-ttl", upstreamNegativeTtl), ("--upstream-backoff", upstreamBackoff)] where value < 0 {
             throw ValidationError("\(name) takes a number of seconds, 0 or more")
@@ -146,6 +147,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try checkArguments()
         if let config {
             try await Self.fromFile(config).run()
             return

@@ -37,12 +37,15 @@ struct UploadCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Extra metadata; values are strings.", valueName: "KEY=VALUE"))
     var fields: [String] = []
 
-    func validate() throws {
+    /// In `run()`, so that a misspelt option is reported as such (`UsageError`).
+    private func checkArguments() throws {
         if url != nil && key != nil { throw ValidationError("--url and --key cannot be used together") }
         if file == nil && url == nil { throw ValidationError("either --file or --url is required") }
+        if let key, !Self.hasScheme(key) { throw ValidationError("--key takes SCHEME:NAME, such as test:\(key) or file-urlmd5:<md5>: '\(key)' has no scheme") }
     }
 
     func run() throws {
+        try checkArguments()
         let display = progress.display()
         defer { display?.finish() }
         let cache = try client.networkCache()
@@ -70,6 +73,13 @@ struct UploadCommand: ParsableCommand {
         if let key { try printFlushed("key: \(key)") }
     }
 
+    /// Keys are filed by kind, as `file-urlmd5:`, `pypi:` and `netcache:` are: a key without
+    /// one could be taken for the legacy binary cache's bare MD5s.
+    private static func hasScheme(_ key: String) -> Bool {
+        guard let colon = key.firstIndex(of: ":"), colon != key.startIndex, key.index(after: colon) != key.endIndex else { return false }
+        return key[..<colon].allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-+.".contains($0)) }
+    }
+
     /// The key and metadata to index the data under; `nil` for `--file` alone, which only
     /// stores it.
     private func entryToFile() throws -> (key: String, metadata: JSONObject)? {
@@ -88,11 +98,11 @@ struct UploadCommand: ParsableCommand {
         guard let metadata else { return JSONObject() }
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: metadata))))
+            value = try JSONValue(parsing: try fileContents(metadata))
         } catch {
             throw CommandError("\(metadata): \(error)")
         }
-        guard let object = value.objectValue else { throw CommandError("Not a dictionary: \(metadata)") }
+        guard let object = value.objectValue else { throw CommandError("\(metadata): not a JSON object") }
         return object
     }
 

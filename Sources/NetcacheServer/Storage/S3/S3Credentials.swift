@@ -28,9 +28,9 @@ public struct S3Credentials: Sendable {
     public static func fromFile(_ path: String, profile: String? = nil) throws -> S3Credentials {
         let text: String
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            text = try fileText(path)
         } catch {
-            throw ServerConfigurationError("cannot read --s3-credentials-file \(path): \(error.localizedDescription)")
+            throw ServerConfigurationError("cannot read --s3-credentials-file \(path): \(error)")
         }
         let profile = profile ?? ProcessInfo.processInfo.environment["AWS_PROFILE"] ?? "default"
         let file = try INIFile(text: text, origin: path)
