@@ -50,7 +50,7 @@ def command(node, path):
     if node.get("discussion"):
         out.append(".Pp")
         text(node["discussion"])
-    arguments = [a for a in node.get("arguments", []) if a.get("shouldDisplay", True) and a.get("preferredName", {}).get("name") != "help"]
+    arguments = [a for a in node.get("arguments", []) if a.get("shouldDisplay", True) and a.get("preferredName", {}).get("name") not in ("help", "version")]
     if arguments:
         out.append(".Bl -tag -width Ds")
         for arg in arguments:
@@ -70,10 +70,11 @@ def command(node, path):
 
 out += [".Dd " + date, ".Dt NETCACHE 1", ".Os", ".Sh NAME", ".Nm netcache",
         ".Nd " + root["abstract"].rstrip("."), ".Sh SYNOPSIS", ".Nm", ".Ar command", ".Op Ar options ...",
-        ".Nm", ".Ar command", ".Fl -help", ".Sh DESCRIPTION"]
+        ".Nm", ".Ar command", ".Fl -help", ".Nm", ".Fl -version", ".Sh DESCRIPTION"]
 text(root.get("discussion", ""))
 out.append(".Pp")
-text("Every command takes -h or --help, which prints its usage and options. The commands follow.")
+text("Every command takes -h or --help, which prints its usage and options. "
+     "netcache --version prints the version and the commit it was built from. The commands follow.")
 out.append(".Sh COMMANDS")
 for sub in root["subcommands"]:
     if sub["commandName"] != "help":

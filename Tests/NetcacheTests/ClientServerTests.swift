@@ -144,15 +144,16 @@ final class ClientServerTests: XCTestCase {
 
     func testUploadWithKeyNeedsMetadata() throws {
         let config = try writeConfig()
-        let result = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "k")
+        let result = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "test:k")
         XCTAssertEqual(result.status, 64, "a usage error")
-        XCTAssertTrue(result.stderr.hasPrefix("Error: --key needs metadata: give KEY=VALUE pairs or --metadata FILE.json"), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("netcache: error: --key needs metadata: give KEY=VALUE pairs or --metadata FILE.json"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("\nUsage: netcache upload "), result.stderr)
 
         let metadata = directory.appendingPathComponent("meta.json")
         try Data(#"{"version": [4, 2], "name": "x", "n": 1.5}"#.utf8).write(to: metadata)
-        let indexed = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "k", "--metadata", metadata.path, "name=y")
+        let indexed = try netcache("upload", "-c", config, "--file", try file([1, 2]), "--key", "test:k", "--metadata", metadata.path, "name=y")
         XCTAssertEqual(indexed.status, 0, indexed.stderr)
-        let entries = try ShadirListing.parse(try TestHTTP.request("GET", server.shadirURL + "/k").body)
+        let entries = try ShadirListing.parse(try TestHTTP.request("GET", server.shadirURL + "/test:k").body)
         XCTAssertEqual(entries.first?.info, "{\"sha512\": \"\(StreamingDigest.sha512Hex(of: [1, 2] as [UInt8]))\", \"version\": [4, 2], \"name\": \"y\", \"n\": 1.5}")
     }
 

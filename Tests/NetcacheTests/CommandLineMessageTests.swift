@@ -6,13 +6,13 @@ import XCTest
 /// in place of library internals.
 final class CommandLineMessageTests: XCTestCase {
     func testAMisspeltOptionIsNamedWithTheOneMeant() throws {
-        let download = try netcache("download", "--kye", "test:hello")
+        let download = try netcache("download", "-c", "slapos.cfg", "--kye", "test:hello")
         XCTAssertEqual(download.status, 64)
         XCTAssertEqual(firstLine(download), "netcache: error: unknown option '--kye'; did you mean '--key'?")
         XCTAssertTrue(download.stderr.contains("\nUsage: netcache download "), download.stderr)
         XCTAssertTrue(download.stderr.hasSuffix("\n  See 'netcache download --help' for more information.\n"), download.stderr)
 
-        let upload = try netcache("upload", "--fiel", "x")
+        let upload = try netcache("upload", "-c", "slapos.cfg", "--fiel", "x")
         XCTAssertEqual(upload.status, 64)
         XCTAssertEqual(firstLine(upload), "netcache: error: unknown option '--fiel'; did you mean '--file'?")
     }
@@ -69,9 +69,9 @@ final class CommandLineMessageTests: XCTestCase {
     func testTheVersionNamesTheCommitItWasBuiltFrom() throws {
         let result = try netcache("--version")
         XCTAssertEqual(result.status, 0)
-        let commit = try run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", Binaries.packageRoot.path, "rev-parse", "HEAD"]).output
+        let commit = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", Binaries.packageRoot.path, "rev-parse", "HEAD"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let count = try run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", Binaries.packageRoot.path, "rev-list", "--count", "HEAD"]).output
+        let count = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/git"), ["-C", Binaries.packageRoot.path, "rev-list", "--count", "HEAD"]).output
             .trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(result.output.hasPrefix("netcache 0.\(count).\(commit.prefix(7)) (commit \(commit)"), result.output)
         XCTAssertTrue(result.output.hasSuffix(")\n"), result.output)

@@ -9,7 +9,7 @@ final class DataDirectoryPresenceTests: XCTestCase {
         [
             ["admin", "usage", "--data", data],
             ["admin", "keys", "--data", data],
-            ["admin", "sweep", "--data", data],
+            ["admin", "sweep", "--retain-unreferenced", "30", "--data", data],
             ["admin", "remove-blob", "--data", data, String(repeating: "a", count: 128)],
             ["admin", "push-refused", "--data", data],
             ["export", "--data", data, "-o", scratch.appendingPathComponent("bundle.tar").path],
