@@ -55,6 +55,17 @@ final class DataDirectoryPresenceTests: XCTestCase {
         }
     }
 
+    /// Import may create its target, but not for a bundle it cannot read.
+    func testImportOfAMissingBundleCreatesNothing() throws {
+        let scratch = try TemporaryDirectory.make()
+        let target = scratch.appendingPathComponent("site")
+        let bundle = scratch.appendingPathComponent("mistyped.tar").path
+        let result = try netcache("import", "--data", target.path, bundle)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "netcache: error: cannot read \(bundle): No such file or directory\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: target.path))
+    }
+
     func testServeSaysWhenItCreatesADataDirectoryAndTheOthersThenTakeIt() throws {
         let parent = try TemporaryDirectory.make()
         let first = try ServerProcess(dataDirectory: parent)

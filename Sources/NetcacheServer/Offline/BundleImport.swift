@@ -18,12 +18,15 @@ public enum BundleImport {
 
     /// `progress` is told of the blobs stored so far and the bundle's bytes read.
     public static func read(_ path: String, into dataDirectory: URL, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }) async throws -> Summary {
-        let directory = try LocalDataDirectory(dataDirectory, create: true, option: "--data")
-
         guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
         defer { archive_read_free(archive) }
         archive_read_support_format_tar(archive)
-        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else { throw failure(archive, path) }
+        guard archive_read_open_filename(archive, path, 1 << 20) == ARCHIVE_OK else {
+            let code = archive_errno(archive)
+            throw code > 0 ? BundleError("cannot read \(path): \(String(cString: strerror(code)))") : failure(archive, path)
+        }
+        // Only once the bundle opens: a mistyped bundle must not leave an empty cache behind.
+        let directory = try LocalDataDirectory(dataDirectory, create: true, option: "--data")
 
         var blobCount = 0
         var entries: [(key: String, body: String)]?
