@@ -52,6 +52,12 @@ final class CommandLineMessageTests: XCTestCase {
             XCTAssertEqual(result.status, 1, result.stderr)
             XCTAssertEqual(result.stderr, "netcache: error: cannot read \(what) \(directory.path): Is a directory\n")
         }
+        let tls = try netcache("serve", "--listen", "127.0.0.1:0", "--data", data, "--tls-cert", directory.path, "--tls-key", directory.path)
+        XCTAssertEqual(tls.stderr, "netcache: error: cannot read --tls-cert \(directory.path): Is a directory\n")
+        let garbage = directory.appendingPathComponent("garbage.pem")
+        try Data("not PEM\n".utf8).write(to: garbage)
+        let unparsed = try netcache("serve", "--listen", "127.0.0.1:0", "--data", data, "--tls-cert", garbage.path, "--tls-key", garbage.path)
+        XCTAssertEqual(unparsed.stderr, "netcache: error: --tls-cert \(garbage.path): not a PEM certificate\n")
         let client = try netcache("download", "-c", directory.path, "--key", "test:x")
         XCTAssertEqual(client.stderr, "netcache: error: cannot read configuration file \(directory.path): Is a directory\n")
     }

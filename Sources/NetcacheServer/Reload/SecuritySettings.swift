@@ -26,15 +26,18 @@ struct SecuritySettings: Sendable {
         guard let certificateFile = configuration.tlsCertificateFile, let keyFile = configuration.tlsKeyFile else { return nil }
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
+        // Read here, parsed by NIOSSL: a file that cannot be read gets the system's reason,
+        // not SwiftNIO's error names.
+        let (certificateBytes, keyBytes) = (try readTLSFile(certificateFile, option: "--tls-cert"), try readTLSFile(keyFile, option: "--tls-key"))
         do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
+            chain = try NIOSSLCertificate.fromPEMBytes(certificateBytes)
         } catch {
-            throw ServerConfigurationError("cannot load --tls-cert \(certificateFile): \(error)")
+            throw ServerConfigurationError("--tls-cert \(certificateFile): not a PEM certificate")
         }
         do {
-            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+            key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
-            throw ServerConfigurationError("cannot load --tls-key \(keyFile): \(error)")
+            throw ServerConfigurationError("--tls-key \(keyFile): not a PEM private key")
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         if configuration.clientCAFile != nil {
@@ -45,7 +48,15 @@ struct SecuritySettings: Sendable {
         do {
             return try NIOSSLContext(configuration: tls)
         } catch {
-            throw ServerConfigurationError("cannot use --tls-cert \(certificateFile) with --tls-key \(keyFile) (is it the certificate's key?): \(error)")
+            throw ServerConfigurationError("cannot use --tls-cert \(certificateFile) with --tls-key \(keyFile): is it the certificate's key?")
+        }
+    }
+
+    private static func readTLSFile(_ path: String, option: String) throws -> [UInt8] {
+        do {
+            return try fileContents(path)
+        } catch {
+            throw ServerConfigurationError("cannot read \(option) \(path): \(error)")
         }
     }
 
