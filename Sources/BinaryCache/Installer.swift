@@ -63,12 +63,11 @@ public struct Installer {
             throw BuildIt(description: "binary cache not configured (download-binary-cache-url, download-binary-dir-url)")
         }
         let cache = try settings.downloadCache()
-        let lookup = Lookup(settings: settings, cache: cache)
-        guard !lookup.trustsNothing else {
-            throw BuildIt(description: "signature-certificate-list is empty: nothing in the binary cache is trusted")
-        }
+        let lookup: Lookup
         let candidates: [Lookup.Candidate]
         do {
+            lookup = try Lookup(settings: settings, cache: cache)
+            if let refusal = lookup.refusesEverything { throw BuildIt(description: refusal) }
             candidates = try lookup.entries(md5: md5)
         } catch let error as HTTPClientError {
             throw BuildIt(description: "binary cache unreachable: \(error)")

@@ -27,6 +27,8 @@ public struct Publisher {
     public private(set) var privilegeBitsDropped: [String] = []
     /// Told of the files and bytes packed so far, for a progress display.
     public var onPacked: ((_ files: Int, _ bytes: Int) -> Void)?
+    /// Until when the netcache entry may be installed (`publish --expires`).
+    public var expires: Date?
 
     public init(settings: BinaryCacheSettings) {
         self.settings = settings
@@ -103,7 +105,9 @@ public struct Publisher {
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
                 os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
                 unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: archive.format == .zstd ? scan.record() : nil,
-                relocation: archive.format == .zstd ? moving.record : nil)
+                relocation: archive.format == .zstd ? moving.record : nil,
+                signedAt: archive.format == .zstd ? TrustDate.format(Date()) : nil,
+                expires: archive.format == .zstd ? expires.map(TrustDate.format) : nil)
             try cache.shacache.upload(descriptor: archive.spool.descriptor, size: archive.spool.size, sha512: sha512)
             let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
@@ -111,11 +115,21 @@ public struct Publisher {
         return .published(published)
     }
 
-    /// Signing is deterministic, so an unchanged release gives a byte-identical entry:
-    /// look first, and file nothing when it is already there.
+    /// An unchanged release gives the same entry but for its `signed_at`: look first, and
+    /// file nothing when it is already there and not expired.
     private func indexUnlessPresent(_ entry: BinaryEntry, key: String, cache: NetworkCache) throws -> Bool {
-        let info = NetworkCache.info(sha512: entry.sha512, metadata: entry.metadata)
-        if cache.shadir.downloadURL != nil, try cache.shadir.entries(for: key).contains(where: { $0.info == info }) {
+        func unsigned(_ fields: JSONObject?) -> JSONObject? {
+            var fields = fields
+            fields?["signed_at"] = nil
+            return fields
+        }
+        let info = unsigned(JSONValue.object(JSONObject([("sha512", .string(entry.sha512))] + entry.metadata.members)).objectValue)
+        let now = Date()
+        if cache.shadir.downloadURL != nil, try cache.shadir.entries(for: key).contains(where: { existing in
+            let fields = existing.fields
+            let expired = fields?["expires"]?.stringValue.flatMap(TrustDate.parse).map { $0 <= now } ?? false
+            return !expired && unsigned(fields) == info
+        }) {
             return false
         }
         try cache.index(key: key, sha512: entry.sha512, metadata: entry.metadata)

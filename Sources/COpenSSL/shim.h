@@ -20,6 +20,12 @@ static inline int netcache_EVP_PKEY_CTX_set_rsa_keygen_bits(EVP_PKEY_CTX *ctx, i
     return EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits);
 }
 
+/* RSA-PSS over SHA-256 with a salt as long as the digest: netcache's modern RSA signatures. */
+static inline int netcache_EVP_PKEY_CTX_use_rsa_pss(EVP_PKEY_CTX *ctx) {
+    return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1
+        && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
 /* STACK_OF(X509) is a family of macros: the untrusted intermediates of a client's chain. */
 static inline STACK_OF(X509) *netcache_x509_stack_new(void) {
     return sk_X509_new_null();

@@ -6,7 +6,7 @@ import NetcacheProtocol
 public struct NetworkCache: Sendable {
     public let shacache: ShacacheClient
     public let shadir: ShadirClient
-    public let trust: CertificateList
+    public let trustSettings: TrustSettings
     public let signingKey: SigningKey?
 
     /// The download cache of `[networkcache]`: `download-`/`upload-cache-url` and `-dir-url`.
@@ -29,11 +29,15 @@ public struct NetworkCache: Sendable {
         var shadir = ShadirClient(downloadURL: dirURLs.download, uploadURL: dirURLs.upload, tls: configuration.shadirTLS)
         shadir.timeouts = timeouts
         self.shadir = shadir
-        trust = CertificateList(pem: configuration.signatureCertificateList)
+        trustSettings = try TrustSettings(configuration: configuration)
         signingKey = try configuration.signaturePrivateKeyFile.map { try SigningKey(pemFile: $0) }
+        let trust = trustSettings.certificates
         // Upstream refuses this too: every entry uploaded would be unverifiable on download,
-        // so each would be uploaded again and again.
-        if let signingKey, let keyFile = configuration.signaturePrivateKeyFile, dirURLs.download != nil, !trust.contains(publicKeyOf: signingKey) {
+        // so each would be uploaded again and again. A signer the roots delegate to is in
+        // no list: the roots' document decides.
+        if let signingKey, let keyFile = configuration.signaturePrivateKeyFile, dirURLs.download != nil, trustSettings.roots.isEmpty,
+            !trust.contains(publicKeyOf: signingKey)
+        {
             let list = trust.isEmpty ? "signature-certificate-list is empty or missing (is the key spelt right?)" : "none of the \(trust.keys.count) certificate(s) of signature-certificate-list is its"
             throw ConfigurationError(
                 "signature-private-key-file \(keyFile) does not match any certificate of signature-certificate-list: \(list); add the certificate `netcache keygen --cert-file` wrote for this key")
@@ -45,12 +49,27 @@ public struct NetworkCache: Sendable {
         JSONValue.object(JSONObject([("sha512", .string(sha512))] + metadata.members)).pythonJSON
     }
 
+    /// What this cache's entries are trusted by: the roots' document when
+    /// `signature-root-list` is set (read from this cache's shadir now), else the flat list.
+    /// `emptyListTrustsAll`: download commands trust everything with no list, as upstream.
+    /// `threshold` overrides `signature-threshold` (`cosign` looks for one signature).
+    public func entryTrust(emptyListTrustsAll: Bool, threshold: Int? = nil, at now: Date = Date()) throws -> any EntryTrust {
+        let threshold = threshold ?? trustSettings.threshold
+        guard !trustSettings.roots.isEmpty else {
+            return CertificateListTrust(
+                certificates: trustSettings.certificates, threshold: threshold, policy: trustSettings.policy,
+                emptyTrustsAll: emptyListTrustsAll)
+        }
+        let chain = TrustChain(settings: trustSettings) { key in try shadir.entries(for: key) }
+        return DelegatedTrust(resolved: try chain.resolve(at: now), threshold: threshold, policy: trustSettings.policy)
+    }
+
     /// Signs the entry's `info` and files it. Without a signing key the signature is
     /// empty, as upstream.
     public func index(key: String, sha512: String, metadata: JSONObject) throws {
         guard metadata["sha512"] == nil else { throw ConfigurationError("metadata must not contain sha512: it is the uploaded data's") }
         let info = Self.info(sha512: sha512, metadata: metadata)
-        let signature = try signingKey?.signature(of: info) ?? ""
+        let signature = try signingKey?.signature(of: info, under: key) ?? ""
         try shadir.put(ShadirEntry(info: info, signature: signature), under: key)
     }
 
@@ -69,12 +88,16 @@ public struct NetworkCache: Sendable {
         if let key { try index(key: key, sha512: sha512, metadata: metadata) }
     }
 
-    /// The entries of `key` whose signature verifies (every entry when the trust list is
-    /// empty, as upstream), whose `info` is a JSON object with a `sha512` string, in order.
+    /// The entries of `key` that are trusted (every entry when no list nor root is set, as
+    /// upstream), whose `info` is a JSON object with a `sha512` string, in order; an entry
+    /// signed several times appears once.
     public func select(key: String) throws -> [JSONObject] {
-        try shadir.entries(for: key).compactMap { entry in
-            guard trust.isEmpty || trust.verifies(info: entry.info, signature: entry.signature) else { return nil }
-            guard let fields = entry.fields, fields["sha512"]?.stringValue != nil else { return nil }
+        let entries = try shadir.entries(for: key)
+        let trust = try entryTrust(emptyListTrustsAll: true)
+        let now = Date()
+        return SignedStatement.group(entries, under: key).compactMap { statement in
+            guard trust.verdict(on: statement, at: now).isTrusted else { return nil }
+            guard let fields = statement.fields, fields["sha512"]?.stringValue != nil else { return nil }
             return fields
         }
     }

@@ -18,6 +18,7 @@ struct Netcache: AsyncParsableCommand {
             ServeCommand.self, UploadCommand.self, DownloadCommand.self, KeygenCommand.self,
             FingerprintCommand.self, PublishCommand.self, InstallCommand.self, LookupCommand.self, FetchCommand.self,
             ExportCommand.self, ImportCommand.self, MirrorCommand.self, MigrateCommand.self, AdminCommand.self,
+            TrustCommand.self, CosignCommand.self,
         ]
     )
 

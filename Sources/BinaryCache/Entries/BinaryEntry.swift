@@ -26,6 +26,10 @@ public struct BinaryEntry: Sendable {
     public var abi: ABIRecord?
     /// Whether and how it moves to another software_root (netcache entries only).
     public var relocation: RelocationRecord?
+    /// When it was signed, and until when it may be installed (netcache entries only; ISO
+    /// 8601 UTC): an expired entry is not trusted.
+    public var signedAt: String?
+    public var expires: String?
 
     public static func legacyKey(softwareURL: String) -> String {
         StreamingDigest.md5Hex(of: softwareURL)
@@ -38,7 +42,7 @@ public struct BinaryEntry: Sendable {
     public init(
         sha512: String, softwareURL: String, softwareRoot: String?, multiarch: String, os: [String],
         libc: [String]?, format: Format, size: Int?, unpackedSize: Int?, fileCount: Int?, abi: ABIRecord? = nil,
-        relocation: RelocationRecord? = nil
+        relocation: RelocationRecord? = nil, signedAt: String? = nil, expires: String? = nil
     ) {
         self.sha512 = sha512
         self.softwareURL = softwareURL
@@ -52,6 +56,8 @@ public struct BinaryEntry: Sendable {
         self.fileCount = fileCount
         self.abi = abi
         self.relocation = relocation
+        self.signedAt = signedAt
+        self.expires = expires
     }
 
     /// The metadata after `sha512`, in the order each layout writes it.
@@ -70,6 +76,8 @@ public struct BinaryEntry: Sendable {
             if let fileCount { fields.append(("file_count", .integer(fileCount))) }
             if let abi { fields.append(("abi", abi.json)) }
             if let relocation { fields.append(("relocation", relocation.json)) }
+            if let signedAt { fields.append(("signed_at", .string(signedAt))) }
+            if let expires { fields.append(("expires", .string(expires))) }
         }
         return JSONObject(fields.map { (key: $0.0, value: $0.1) })
     }
@@ -108,6 +116,8 @@ public struct BinaryEntry: Sendable {
         fileCount = integer("file_count")
         abi = legacyKey ? nil : fields["abi"].flatMap(ABIRecord.init(json:))
         relocation = legacyKey ? nil : fields["relocation"].flatMap(RelocationRecord.init(json:))
+        signedAt = legacyKey ? nil : fields["signed_at"]?.stringValue
+        expires = legacyKey ? nil : fields["expires"]?.stringValue
     }
 
     /// The software_root the tree was built under, normalised: `software_root`, or, where

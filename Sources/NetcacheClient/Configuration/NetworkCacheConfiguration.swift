@@ -11,6 +11,13 @@ public struct NetworkCacheConfiguration: Sendable {
     public var signaturePrivateKeyFile: String?
     /// Concatenated PEM certificates: the trust list.
     public var signatureCertificateList: String
+    /// Concatenated PEM certificates of the roots whose trust documents delegate signers.
+    public var signatureRootList = ""
+    /// Raw texts, read by `TrustSettings`, which says what is wrong with them.
+    public var signatureRootThreshold: String?
+    public var signatureThreshold: String?
+    public var signaturePolicy: String?
+    public var trustStateFile: String?
     public var shacacheTLS: TLSSettings
     public var shadirTLS: TLSSettings
     public var binaryCacheURLBlacklist: [String]
@@ -51,6 +58,11 @@ public struct NetworkCacheConfiguration: Sendable {
             uploadCacheURL: value("upload-cache-url"), uploadDirURL: value("upload-dir-url"),
             signaturePrivateKeyFile: value("signature-private-key-file"),
             signatureCertificateList: value("signature-certificate-list") ?? "")
+        signatureRootList = value("signature-root-list") ?? ""
+        signatureRootThreshold = value("signature-root-threshold")
+        signatureThreshold = value("signature-threshold")
+        signaturePolicy = value("signature-policy")
+        trustStateFile = value("trust-state-file")
         downloadBinaryCacheURL = value("download-binary-cache-url")
         downloadBinaryDirURL = value("download-binary-dir-url")
         uploadBinaryCacheURL = value("upload-binary-cache-url")

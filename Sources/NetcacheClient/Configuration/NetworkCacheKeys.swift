@@ -16,6 +16,7 @@ public enum NetworkCacheKeys {
     public static let netcacheOnly: [String] = [
         "binary-cache-exclude", "binary-cache-legacy-format", "binary-cache-install-sync", "binary-cache-relocate",
         "binary-cache-compatibility", "binary-cache-connect-timeout", "binary-cache-low-speed-time",
+        "signature-root-list", "signature-root-threshold", "signature-threshold", "signature-policy", "trust-state-file",
     ]
 
     /// One line per key of `[networkcache]` that nobody reads, naming the closest known key

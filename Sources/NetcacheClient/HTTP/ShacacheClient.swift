@@ -53,6 +53,18 @@ public struct ShacacheClient: Sendable {
         return sha512
     }
 
+    /// Uploads a few bytes held in memory (a trust document) unless the server already has
+    /// them; returns their SHA-512.
+    @discardableResult
+    public func upload(bytes: [UInt8]) throws -> String {
+        guard let uploadURL else { throw ConfigurationError("no upload-cache-url configured") }
+        let sha512 = StreamingDigest.sha512Hex(of: bytes)
+        if try exists(sha512, baseURL: uploadURL) { return sha512 }
+        try post(HTTPRequest(method: "POST", url: uploadURL, headers: ["Content-Type: application/octet-stream"],
+                             body: .bytes(bytes), tls: tls, timeouts: .uploads), expecting: sha512)
+        return sha512
+    }
+
     /// Uploads `size` bytes from the start of an open file whose SHA-512 the caller knows
     /// (it hashed them while writing), unless the server already has them. Nothing is
     /// opened by name: the descriptor is what was written.

@@ -59,7 +59,7 @@ public struct ShadirEntry: Sendable, Hashable {
         JSONValue.array([.string(info), .string(signature)]).pythonJSON
     }
 
-    static func decodeSignature(_ text: String) -> Data? {
+    public static func decodeSignature(_ text: String) -> Data? {
         let compact = text.filter { !$0.isWhitespace }
         return Data(base64Encoded: compact)
     }

@@ -78,7 +78,7 @@ final class DirectoryMirror: Sendable {
 
     func entries(for key: String) async -> Answer {
         let remembered = answers.withLock { $0[key] }
-        if let remembered, ContinuousClock.now - remembered.asked < ttl { return .entries(trusted(remembered.entries)) }
+        if let remembered, ContinuousClock.now - remembered.asked < ttl { return .entries(trusted(remembered.entries, key: key)) }
         if missing.contains(key) { return .entries([]) }
         if health.isDown { return await lastKnown(key, remembered: remembered, failure: "upstream shadir unreachable; not asked again yet") }
         let upstream = upstream
@@ -86,7 +86,7 @@ final class DirectoryMirror: Sendable {
             let answered = try await Self.pool.runIfActive { try upstream.entries(for: key) }
             health.markUp()
             metrics.upstream("key", answered.isEmpty ? "miss" : "hit")
-            let entries = trusted(answered)
+            let entries = trusted(answered, key: key)
             if entries.count < answered.count {
                 logger.warning("mirror: shadir \(key): \(answered.count - entries.count) upstream entr\(answered.count - entries.count == 1 ? "y" : "ies") signed by none of --trusted-certificates, neither listed nor kept")
             }
@@ -109,9 +109,9 @@ final class DirectoryMirror: Sendable {
 
     /// What upstream listed last, while it cannot be asked: remembered, else kept on disk.
     private func lastKnown(_ key: String, remembered: Remembered?, failure: String) async -> Answer {
-        if let remembered { return .entries(trusted(remembered.entries)) }
+        if let remembered { return .entries(trusted(remembered.entries, key: key)) }
         do {
-            if let entries = try await kept.entries(for: key) { return .entries(trusted(entries)) }
+            if let entries = try await kept.entries(for: key) { return .entries(trusted(entries, key: key)) }
         } catch {
             logger.error("mirror: cannot read the kept listing of \(key): \(error)")
         }
@@ -127,9 +127,10 @@ final class DirectoryMirror: Sendable {
     }
 
     /// The entries one of `--trusted-certificates` signed; all of them without the option.
-    /// Read at each use, so that a SIGHUP's new list applies to what is kept too.
-    private func trusted(_ entries: [ShadirEntry]) -> [ShadirEntry] {
-        guard let trust = security.current.trust else { return entries }
+    /// Read at each use, so that a SIGHUP's new list applies to what is kept too. Trust
+    /// documents pass unchanged: their roots sign them, and every node checks them itself.
+    private func trusted(_ entries: [ShadirEntry], key: String) -> [ShadirEntry] {
+        guard let trust = security.current.trust, !key.hasPrefix(TrustKeys.documentPrefix) else { return entries }
         return entries.filter { trust.verifies(info: $0.info, signature: $0.signature) }
     }
 }

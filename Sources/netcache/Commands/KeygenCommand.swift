@@ -22,6 +22,9 @@ struct KeygenCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write the certificate here instead of printing it.", valueName: "file"))
     var certFile: String?
 
+    @Option(help: "rsa signs every entry, the SlapOS Python tools' included; ed25519 only netcache's own entries and trust documents.")
+    var type: KeyGenerator.KeyType = .rsa
+
     @Option(help: "RSA key size in bits (upstream used 1024).")
     var bits = 3072
 
@@ -29,7 +32,7 @@ struct KeygenCommand: ParsableCommand {
         for path in [keyFile, certFile].compactMap({ $0 }) where FileManager.default.fileExists(atPath: path) || isSymlink(path) {
             throw CommandError("\(path) exists, will not overwrite")
         }
-        let generated = try KeyGenerator.generate(commonName: commonName, bits: bits)
+        let generated = try KeyGenerator.generate(commonName: commonName, type: type, bits: bits)
         try createExclusively(keyFile, contents: generated.privateKeyPEM, mode: 0o600)
         // A key whose certificate was lost is removed: the next run may then make both.
         do {
@@ -42,7 +45,7 @@ struct KeygenCommand: ParsableCommand {
             unlink(keyFile)
             throw error
         }
-        StandardError.write("Don't forget to add the certificate to the signature-certificate-list in your SlapOS configuration file.\n")
+        StandardError.write("Don't forget to add the certificate to the signature-certificate-list in your SlapOS configuration file, or to have a root delegate to it (netcache trust delegate).\n")
     }
 
     private func isSymlink(_ path: String) -> Bool {

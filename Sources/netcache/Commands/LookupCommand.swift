@@ -15,7 +15,8 @@ struct LookupCommand: ParsableCommand {
             abstract: "List every binary-cache entry of a software release (like slapos cachelookup binary-sr).",
             discussion: """
                 Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each \
-                entry: whether its signature verifies, whether it names this release (an \
+                entry: whether it is trusted, or why not (signature, expired, revoked, out of \
+                scope, below threshold, stale timestamp, rollback), whether it names this release (an \
                 entry of another release filed under this key never installs), whether it \
                 suits this machine under the rule in force and under the abi rule \
                 (binary-cache-compatibility), and why install would not take it.
@@ -33,6 +34,7 @@ struct LookupCommand: ParsableCommand {
         func run() throws {
             let lookup = try Lookup(settings: options.settings())
             for line in lookup.skippedCertificates { printWarning(line) }
+            if let refusal = lookup.refusesEverything { printWarning("nothing is trusted: \(refusal)") }
             let isMD5 = release.count == 32 && release.allSatisfy(\.isHexDigit)
             let candidates = try isMD5 ? lookup.entries(md5: release.lowercased()) : lookup.entries(softwareURL: release)
             if json {
@@ -50,6 +52,10 @@ struct LookupCommand: ParsableCommand {
                         ("same_release", .bool(candidate.namesRelease)),
                         ("compatible", .bool(candidate.compatibility.isCompatible)),
                         ("verified", .bool(candidate.verified)),
+                        ("signers", .array((candidate.trust.signers ?? []).map(JSONValue.string))),
+                        ("signatures", .integer(candidate.statement.signatures.count)),
+                        ("signed_at", candidate.statement.fields?["signed_at"] ?? .null),
+                        ("expires", candidate.statement.fields?["expires"] ?? .null),
                         ("refusal", candidate.refusal.map(JSONValue.string) ?? .null),
                         ("relocated_from", candidate.installable ? candidate.relocatedFrom.map(JSONValue.string) ?? .null : .null),
                         ("rules", .object(JSONObject(CompatibilityRule.allCases.map { rule in

@@ -11,9 +11,11 @@ struct MirrorPullCommand: AsyncParsableCommand {
         abstract: "Fetch releases' binary-cache entries and download-cache keys ahead of time, verifying each.",
         discussion: """
             For each --software-url, the binary-cache entries of both keys (netcache:<md5> and \
-            <md5>) whose signature verifies against signature-certificate-list; for each --key, \
-            and each key of --keys-file (one per line), the download-cache entries download takes. \
-            Every blob they name is downloaded and checked against its SHA-512.
+            <md5>) that install would trust; for each --key, and each key of --keys-file (one per \
+            line), the download-cache entries download takes. With signature-root-list set, the \
+            roots' trust documents and timestamps are pulled too, unchanged, so that the nodes of \
+            the site can check them. Every blob they name is downloaded and checked against its \
+            SHA-512.
 
             Without --data, this goes through the caches slapos.cfg names: pointed at a mirror, it \
             fills the mirror. With --data, entries and blobs are written into that data directory \
@@ -47,21 +49,29 @@ struct MirrorPullCommand: AsyncParsableCommand {
         let configuration = try client.loadConfiguration()
         let binary = try BinaryCacheSettings(network: configuration).downloadCache()
         let downloads = try NetworkCache(configuration: configuration)
-        for line in downloads.trust.skipped { printWarning(line) }
+        for line in downloads.trustSettings.skipped { printWarning(line) }
         // Like import, it fills the cache of a site: its target may be new.
         let target = try data.map { try LocalDataDirectory(URL(fileURLWithPath: $0), create: true, option: "--data") }
-        var jobs: [(cache: NetworkCache, key: String, binary: Bool)] = []
+        let fileKeys = try fileKeys()
+        var jobs: [(cache: NetworkCache, key: String, trust: (any EntryTrust)?)] = []
+        for (cache, wanted) in [(binary, !softwareURL.isEmpty), (downloads, !keys.isEmpty || !fileKeys.isEmpty)] where wanted {
+            // Pulled as they are: every node checks them itself.
+            jobs += try trustDocumentKeys(of: cache).map { (cache, $0, nil) }
+        }
+        let binaryTrust = softwareURL.isEmpty ? nil : try binary.entryTrust(emptyListTrustsAll: false)
+        if let refusal = binaryTrust?.refusesEverything { printWarning("no binary-cache entry is trusted: \(refusal)") }
         for url in softwareURL {
             let md5 = BinaryEntry.legacyKey(softwareURL: url)
-            jobs += [(binary, "netcache:" + md5, true), (binary, md5, true)]
+            jobs += [(binary, "netcache:" + md5, binaryTrust), (binary, md5, binaryTrust)]
         }
-        for key in try keys + fileKeys() { jobs.append((downloads, key, false)) }
+        let downloadTrust = keys.isEmpty && fileKeys.isEmpty ? nil : try downloads.entryTrust(emptyListTrustsAll: true)
+        for key in keys + fileKeys { jobs.append((downloads, key, downloadTrust)) }
         var failures = 0
         let display = progress.display()
         defer { display?.finish() }
         for job in jobs {
             do {
-                let (entries, blobs) = try await pull(job.key, from: job.cache, binary: job.binary, into: target)
+                let (entries, blobs) = try await pull(job.key, from: job.cache, trust: job.trust, into: target)
                 display?.clear()
                 try printFlushed("\(job.key): \(entries) entries, \(blobs) blobs")
             } catch {
@@ -84,15 +94,29 @@ struct MirrorPullCommand: AsyncParsableCommand {
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
-    /// The trusted entries of `key` and their blobs; binary-cache keys trust nothing with an
-    /// empty list, as install does, download-cache keys everything, as download does.
-    private func pull(_ key: String, from cache: NetworkCache, binary: Bool, into target: LocalDataDirectory?) async throws -> (Int, Int) {
-        let trusted = try cache.shadir.entries(for: key).filter { entry in
-            binary ? cache.trust.verifies(info: entry.info, signature: entry.signature) : cache.trust.isEmpty || cache.trust.verifies(info: entry.info, signature: entry.signature)
+    /// The keys the roots' documents are filed under: those of the configured roots and of
+    /// every root the chain reached.
+    private func trustDocumentKeys(of cache: NetworkCache) throws -> [String] {
+        let settings = cache.trustSettings
+        guard !settings.roots.isEmpty else { return [] }
+        let resolved = try TrustChain(settings: settings) { key in try cache.shadir.entries(for: key) }.resolve(at: Date(), remember: false)
+        let roots = settings.roots.keys.map(\.keyID) + (resolved.document?.rootKeyIDs ?? [])
+        return roots.reduce(into: [String]()) { keys, root in
+            let key = TrustKeys.key(forRoot: root)
+            if !keys.contains(key) { keys.append(key) }
         }
+    }
+
+    /// The entries of `key` that `trust` trusts (all of them without one) and their blobs;
+    /// binary-cache keys trust nothing with an empty list, as install does, download-cache
+    /// keys everything, as download does.
+    private func pull(_ key: String, from cache: NetworkCache, trust: (any EntryTrust)?, into target: LocalDataDirectory?) async throws -> (Int, Int) {
+        let now = Date()
+        let statements = SignedStatement.group(try cache.shadir.entries(for: key), under: key)
+        let trusted = statements.filter { trust?.verdict(on: $0, at: now).isTrusted ?? true }
         var blobs = 0
-        for entry in trusted {
-            let named = entry.namedBlobs
+        for statement in trusted {
+            let named = statement.entries.first?.namedBlobs ?? []
             guard !named.isEmpty else { continue }
             for sha512 in named {
                 if let target {
@@ -104,7 +128,7 @@ struct MirrorPullCommand: AsyncParsableCommand {
                 }
                 blobs += 1
             }
-            try await target?.file(key: key, body: entry.body)
+            for entry in statement.entries { try await target?.file(key: key, body: entry.body) }
         }
         return (trusted.count, blobs)
     }

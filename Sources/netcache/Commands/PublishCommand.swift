@@ -34,6 +34,9 @@ struct PublishCommand: ParsableCommand {
     @Flag(help: "Publish netcache's zstd archive only, not the legacy gzip one.")
     var noLegacy = false
 
+    @Option(help: ArgumentHelp("Nodes stop installing the netcache entry after this date (ISO 8601).", valueName: "date"))
+    var expires: DateArgument?
+
     @Flag(help: "Print one JSON document at the end instead: the archives published (key, format, size, sha512, state), what was left out, and the seconds taken.")
     var json = false
 
@@ -44,6 +47,7 @@ struct PublishCommand: ParsableCommand {
         settings.excludePatterns += exclude
         if noLegacy { settings.legacy = false }
         var publisher = Publisher(settings: settings)
+        publisher.expires = expires?.date
         let display = progress.display()
         defer { display?.finish() }
         publisher.onPacked = display.map { display in { files, bytes in display.count("packed", files: files, bytes: bytes) } }

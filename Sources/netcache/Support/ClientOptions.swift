@@ -13,7 +13,7 @@ struct ClientOptions: ParsableArguments {
     /// The download-cache client, after saying which trust-list certificates were skipped.
     func networkCache() throws -> NetworkCache {
         let cache = try NetworkCache(configuration: loadConfiguration())
-        for line in cache.trust.skipped { printWarning(line) }
+        for line in cache.trustSettings.skipped { printWarning(line) }
         return cache
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NetcacheClient
 import NetcacheProtocol
 
@@ -5,30 +6,30 @@ import NetcacheProtocol
 /// show them (like `slapos cache-lookup`).
 struct DownloadEntries {
     let key: String
-    let entries: [ShadirEntry]
-    let trust: CertificateList
+    /// Each `info` once, with every signature filed for it.
+    let entries: [SignedStatement]
+    let verdicts: [TrustVerdict]
 
     init(key: String, cache: NetworkCache) throws {
         self.key = key
-        entries = try cache.shadir.entries(for: key)
-        trust = cache.trust
-    }
-
-    /// As `download` and `fetch` decide: every entry when the list is empty, as upstream.
-    func isTrusted(_ entry: ShadirEntry) -> Bool {
-        trust.isEmpty || trust.verifies(info: entry.info, signature: entry.signature)
+        entries = SignedStatement.group(try cache.shadir.entries(for: key), under: key)
+        // As `download` and `fetch` decide: every entry when no list nor root is set, as upstream.
+        let trust = try cache.entryTrust(emptyListTrustsAll: true)
+        let now = Date()
+        verdicts = entries.map { trust.verdict(on: $0, at: now) }
     }
 
     /// Prints the entries as a table with `field` (`url`, `basename`) as a column, or as JSON.
     func print(field: String, json: Bool) throws {
         if json {
-            let rows = entries.map { entry -> JSONValue in
+            let rows = zip(entries, verdicts).map { entry, verdict -> JSONValue in
                 let fields = entry.fields
                 return .object(JSONObject([
                     ("key", .string(key)),
                     ("sha512", fields?["sha512"] ?? .null),
                     (field, fields?[field] ?? .null),
-                    ("trusted", .bool(isTrusted(entry))),
+                    ("trusted", .bool(verdict.isTrusted)),
+                    ("why_not", verdict.refusal.map(JSONValue.string) ?? .null),
                     ("info", .string(entry.info)),
                 ]))
             }
@@ -40,13 +41,13 @@ struct DownloadEntries {
             return
         }
         try printFlushed("key: \(key)")
-        let rows = entries.map { entry in
+        let rows = zip(entries, verdicts).map { entry, verdict in
             let fields = entry.fields
             return [
                 fields?["sha512"]?.stringValue ?? "(info is not a JSON object)", fields?[field]?.stringValue ?? "-",
-                isTrusted(entry) ? "yes" : "no",
+                verdict.isTrusted ? "yes" : "no", verdict.refusal ?? "-",
             ]
         }
-        try printTable(header: ["sha512", field, "trusted?"], rows: rows)
+        try printTable(header: ["sha512", field, "trusted?", "why not"], rows: rows)
     }
 }

@@ -1,0 +1,57 @@
+import FoundationEssentials
+import NetcacheProtocol
+
+/// Decides whether a signed entry counts: the flat list of `signature-certificate-list`, or
+/// the roots' delegations. Every command that reads entries asks one.
+public protocol EntryTrust: Sendable {
+    func verdict(on statement: SignedStatement, at now: Date) -> TrustVerdict
+    /// Whether nothing at all can be trusted (no key, or a stale or rolled-back document),
+    /// and why: install then builds without looking further.
+    var refusesEverything: String? { get }
+}
+
+public enum TrustVerdict: Sendable, Equatable {
+    /// Trusted; the key ids of the signers that counted.
+    case trusted(signers: [String])
+    case refused(String)
+
+    public var isTrusted: Bool {
+        if case .trusted = self { return true }
+        return false
+    }
+
+    public var signers: [String]? {
+        if case .trusted(let signers) = self { return signers }
+        return nil
+    }
+
+    public var refusal: String? {
+        if case .refused(let reason) = self { return reason }
+        return nil
+    }
+}
+
+extension SignedStatement {
+    /// What a signer's scope is matched against: the software URL of a binary entry, the
+    /// URL of a download entry, else the key (`pypi:NAME==VERSION`).
+    public var subject: String {
+        let fields = self.fields
+        return fields?["software_url"]?.stringValue ?? fields?["url"]?.stringValue ?? key
+    }
+
+    /// Why the entry is void whoever signed it: it expired (`expires`), or its `info` is not
+    /// an entry.
+    func voidness(at now: Date) -> String? {
+        guard let fields, fields["sha512"]?.stringValue != nil else { return "info is not an entry" }
+        if let text = fields["expires"]?.stringValue {
+            guard let expires = TrustDate.parse(text) else { return "its expires (\(text)) is not a date" }
+            if expires <= now { return "expired on \(TrustDate.format(expires))" }
+        }
+        return nil
+    }
+}
+
+/// How a threshold's shortfall reads.
+func belowThreshold(_ count: Int, of threshold: Int) -> String {
+    "below threshold: \(count) of the \(threshold) trusted signatures required"
+}
