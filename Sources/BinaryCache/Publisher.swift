@@ -53,9 +53,11 @@ public struct Publisher {
             throw ConfigurationError("upload-binary-cache-url and upload-binary-dir-url must be set in [networkcache]")
         }
         let cache = try settings.uploadCache()
-        guard cache.signingKey != nil else {
+        guard let signingKey = cache.signingKey else {
             throw ConfigurationError("signature-private-key-file must be set: every binary-cache entry is signed")
         }
+        // Refused before anything is packed or filed, not halfway through.
+        if settings.legacy { _ = try signingKey.scheme(for: md5) }
 
         // A second publish of the release waits, then finds the entries filed and files none.
         let softwareRoot = try SoftwareRoot(path: root)
@@ -116,7 +118,8 @@ public struct Publisher {
     }
 
     /// An unchanged release gives the same entry but for its `signed_at`: look first, and
-    /// file nothing when it is already there and not expired.
+    /// file nothing when this key already signed it and it has not expired. Another
+    /// signer's copy does not count: it may be revoked.
     private func indexUnlessPresent(_ entry: BinaryEntry, key: String, cache: NetworkCache) throws -> Bool {
         func unsigned(_ fields: JSONObject?) -> JSONObject? {
             var fields = fields
@@ -125,10 +128,11 @@ public struct Publisher {
         }
         let info = unsigned(JSONValue.object(JSONObject([("sha512", .string(entry.sha512))] + entry.metadata.members)).objectValue)
         let now = Date()
+        let own = CertificateList(keys: cache.signingKey.map { [$0.publicKey] } ?? [], certificates: [], skipped: [])
         if cache.shadir.downloadURL != nil, try cache.shadir.entries(for: key).contains(where: { existing in
             let fields = existing.fields
             let expired = fields?["expires"]?.stringValue.flatMap(TrustDate.parse).map { $0 <= now } ?? false
-            return !expired && unsigned(fields) == info
+            return !expired && unsigned(fields) == info && own.verifies(info: existing.info, signature: existing.signature)
         }) {
             return false
         }

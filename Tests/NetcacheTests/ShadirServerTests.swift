@@ -154,14 +154,14 @@ final class TrustedCertificatesTests: XCTestCase {
             let body = Array(JSONValue.array([.string(info), .string(signature)]).pythonJSON.utf8)
             return try TestHTTP.request("PUT", server.shadirURL + "/" + key, body: body)
         }
-        let signed = try SigningKey(pem: Array(trusted.privateKeyPEM.utf8)).signature(of: info)
+        let signed = try SigningKey(pem: Array(trusted.privateKeyPEM.utf8)).signature(of: info, under: "file-urlmd5:0")
         XCTAssertEqual(try put("trusted:signed", signature: signed).status, 201)
         XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/trusted:signed").status, 200)
 
         let unsigned = try put("trusted:unsigned", signature: "")
         XCTAssertEqual(unsigned.status, 403)
         XCTAssertTrue(unsigned.text.contains("does not verify against --trusted-certificates"), unsigned.text)
-        let foreign = try SigningKey(pem: Array(stranger.privateKeyPEM.utf8)).signature(of: info)
+        let foreign = try SigningKey(pem: Array(stranger.privateKeyPEM.utf8)).signature(of: info, under: "file-urlmd5:0")
         XCTAssertEqual(try put("trusted:foreign", signature: foreign).status, 403)
         for key in ["trusted:unsigned", "trusted:foreign"] {
             XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/" + key).status, 404, key)

@@ -12,14 +12,14 @@ final class SignatureTests: XCTestCase {
 
     func testSignatureVerifiesWithTheMatchingCertificate() throws {
         let key = try SigningKey(pem: Array(Self.first.privateKeyPEM.utf8))
-        let signature = try key.signature(of: info)
+        let signature = try key.signature(of: info, under: "file-urlmd5:0")
         XCTAssertTrue(CertificateList(pem: Self.first.certificatePEM).verifies(info: info, signature: signature))
         XCTAssertFalse(CertificateList(pem: Self.second.certificatePEM).verifies(info: info, signature: signature))
     }
 
     func testAlteredInfoIsRejected() throws {
         let key = try SigningKey(pem: Array(Self.first.privateKeyPEM.utf8))
-        let signature = try key.signature(of: info)
+        let signature = try key.signature(of: info, under: "file-urlmd5:0")
         let trust = CertificateList(pem: Self.first.certificatePEM)
         XCTAssertFalse(trust.verifies(info: info.replacingOccurrences(of: "example.org", with: "example.com"), signature: signature))
         // Same JSON value, other bytes: signatures cover the text, never a re-serialisation.
@@ -32,7 +32,7 @@ final class SignatureTests: XCTestCase {
         let key = try SigningKey(pem: Array(Self.second.privateKeyPEM.utf8))
         let trust = CertificateList(pem: Self.first.certificatePEM + "\n" + Self.second.certificatePEM)
         XCTAssertEqual(trust.keys.count, 2)
-        XCTAssertTrue(trust.verifies(info: info, signature: try key.signature(of: info)))
+        XCTAssertTrue(trust.verifies(info: info, signature: try key.signature(of: info, under: "file-urlmd5:0")))
     }
 
     func testABadCertificateIsReportedAndSkipped() throws {
@@ -41,12 +41,12 @@ final class SignatureTests: XCTestCase {
         XCTAssertEqual(trust.keys.count, 1)
         XCTAssertEqual(trust.skipped.count, 1)
         let key = try SigningKey(pem: Array(Self.first.privateKeyPEM.utf8))
-        XCTAssertTrue(trust.verifies(info: info, signature: try key.signature(of: info)))
+        XCTAssertTrue(trust.verifies(info: info, signature: try key.signature(of: info, under: "file-urlmd5:0")))
     }
 
     func testLineWrappedBase64IsAccepted() throws {
         let key = try SigningKey(pem: Array(Self.first.privateKeyPEM.utf8))
-        let signature = try key.signature(of: info)
+        let signature = try key.signature(of: info, under: "file-urlmd5:0")
         var wrapped = ""
         for (index, character) in signature.enumerated() {
             if index > 0 && index % 76 == 0 { wrapped += "\n" }
@@ -64,7 +64,7 @@ final class SignatureTests: XCTestCase {
         try info.write(to: dataFile, atomically: true, encoding: .utf8)
         let result = try openssl("dgst", "-sha1", "-sign", keyFile.path, dataFile.path)
         let key = try SigningKey(pemFile: keyFile.path)
-        XCTAssertEqual(try key.sign(Array(info.utf8)), Array(result.stdout))
+        XCTAssertEqual(try key.sign(Array(info.utf8), scheme: .rsaSHA1), Array(result.stdout))
     }
 
     func testASigningKeyWithoutMatchingCertificateIsRefused() throws {

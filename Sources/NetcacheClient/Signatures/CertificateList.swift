@@ -16,7 +16,7 @@ public struct CertificateList: Sendable {
 
     public static let empty = CertificateList(keys: [], certificates: [], skipped: [])
 
-    init(keys: [PublicKey], certificates: [String], skipped: [String]) {
+    public init(keys: [PublicKey], certificates: [String], skipped: [String]) {
         self.keys = keys
         self.certificates = certificates
         self.skipped = skipped
