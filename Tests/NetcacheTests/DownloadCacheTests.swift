@@ -224,7 +224,7 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(table.status, 0, table.stderr)
         let sha512 = StreamingDigest.sha512Hex(of: release)
         XCTAssertEqual(table.output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }, [
-            ["key:", DownloadKeyName.url(url)], ["sha512", "url", "trusted?"], [sha512, url, "no"],
+            ["key:", DownloadKeyName.url(url)], ["sha512", "url", "trusted?", "why", "not"], [sha512, url, "no", "signature", "not", "trusted"],
         ])
         let json = try JSONValue(parsing: Array(try netcache("lookup", "url", "-c", strangerConfig, url, "--json").stdout))
         XCTAssertEqual(json.arrayValue?.first?.objectValue?["trusted"], .bool(true))

@@ -50,6 +50,11 @@ final class TrustScenarioTests: XCTestCase {
     /// slapos.cfg of one machine: `roots` become signature-root-list, `lines` go as they are.
     func config(_ name: String, roots: [String], server: ServerProcess? = nil, lines: [String] = []) throws -> String {
         let server = server ?? self.server!
+        return try config(name, roots: roots, shacache: server.shacacheURL, shadir: server.shadirURL, lines: lines)
+    }
+
+    /// The same, through any pair of endpoints (a mirror's); the download cache's too.
+    func config(_ name: String, roots: [String], shacache: String, shadir: String, lines: [String] = []) throws -> String {
         let pem = try roots.map(certificate).joined().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         let text = """
             [slapos]
@@ -58,10 +63,14 @@ final class TrustScenarioTests: XCTestCase {
             [networkcache]
             signature-root-list =
             \(pem)
-            download-binary-cache-url = \(server.shacacheURL)
-            upload-binary-cache-url = \(server.shacacheURL)
-            download-binary-dir-url = \(server.shadirURL)
-            upload-binary-dir-url = \(server.shadirURL)
+            download-binary-cache-url = \(shacache)
+            upload-binary-cache-url = \(shacache)
+            download-binary-dir-url = \(shadir)
+            upload-binary-dir-url = \(shadir)
+            download-cache-url = \(shacache)
+            upload-cache-url = \(shacache)
+            download-dir-url = \(shadir)
+            upload-dir-url = \(shadir)
             trust-state-file = \(directory.appendingPathComponent("\(name).state").path)
             \(lines.joined(separator: "\n"))
 
@@ -370,5 +379,126 @@ final class TrustScenarioTests: XCTestCase {
         XCTAssertTrue(
             refused.stderr.contains("an Ed25519 key cannot sign \(md5): the SlapOS Python tools read it and verify RSA-SHA1 only; sign it with an RSA key"),
             refused.stderr)
+    }
+
+    // MARK: - Everywhere the rules apply
+
+    func testDownloadAndFetchFollowTheRootsToo() throws {
+        let root = try keygen("root")
+        let carol = try keygen("carol", type: "rsa")
+        let rootMachine = try rootOnly()
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", carol.cert, "--expires", "2099-01-01", "--scope", "https://files.example/"), "delegate")
+        let payload = directory.appendingPathComponent("payload").path
+        try Data("payload bytes\n".utf8).write(to: URL(fileURLWithPath: payload))
+        let uploader = try config("uploader", roots: ["root"], lines: ["signature-private-key-file = \(carol.key)"])
+        expectSuccess(try netcache("upload", "-c", uploader, "--file", payload, "--url", "https://files.example/payload.tar.gz"), "upload")
+        expectSuccess(try netcache("upload", "-c", uploader, "--file", payload, "--url", "https://elsewhere.example/payload.tar.gz"), "upload out of scope")
+
+        let node = try config("node", roots: ["root"])
+        let downloaded = try netcache("download", "-c", node, "--url", "https://files.example/payload.tar.gz")
+        expectSuccess(downloaded, "download")
+        XCTAssertEqual(downloaded.output, "payload bytes\n")
+        let outside = try netcache("download", "-c", node, "--url", "https://elsewhere.example/payload.tar.gz")
+        XCTAssertEqual(outside.status, 1)
+        XCTAssertTrue(outside.stderr.contains("no trusted entry under file-urlmd5:"), outside.stderr)
+        let table = try netcache("lookup", "url", "-c", node, "https://elsewhere.example/payload.tar.gz")
+        XCTAssertTrue(table.output.contains("https://elsewhere.example/payload.tar.gz is out of scope of signer"), table.output)
+
+        // files.example does not exist: fetch can only take the cache's trusted entry.
+        let fetchedFile = directory.appendingPathComponent("fetched").path
+        expectSuccess(try netcache("fetch", "-c", node, "https://files.example/payload.tar.gz", "-o", fetchedFile), "fetch")
+        XCTAssertEqual(try String(contentsOfFile: fetchedFile, encoding: .utf8), "payload bytes\n")
+
+        expectSuccess(try trust("revoke", "-c", rootMachine, "--root-key", root.key, "--signer", carol.cert), "revoke")
+        let revoked = try netcache("download", "-c", node, "--url", "https://files.example/payload.tar.gz")
+        XCTAssertEqual(revoked.status, 1)
+        XCTAssertTrue(revoked.stderr.contains("no trusted entry under file-urlmd5:"), revoked.stderr)
+        let refetched = try netcache("fetch", "-c", node, "https://files.example/payload.tar.gz", "-o", directory.appendingPathComponent("refetched").path)
+        XCTAssertEqual(refetched.status, 1, "the only entry's signer is revoked, and the origin does not exist")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("refetched").path))
+    }
+
+    func testAMirrorPassesTheDocumentsThroughUnchanged() throws {
+        let root = try keygen("root")
+        let alice = try keygen("alice")
+        let clock = try keygen("clock")
+        let rootMachine = try rootOnly()
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", clock.cert, "--expires", "2099-01-01", "--role", "timestamp"), "delegate clock")
+        expectSuccess(try trust("timestamp", "-c", rootMachine, "--key", clock.key, "--valid", "1h"), "timestamp")
+        let reference = try publish(try builder("alice"))
+        // The mirror trusts alice flatly: the roots' documents, signed by no key of its list,
+        // still reach the nodes as they are.
+        let trusted = directory.appendingPathComponent("mirror-trusts.pem").path
+        try certificate("alice").write(toFile: trusted, atomically: true, encoding: .utf8)
+        let base = server.url
+        let mirror = try ServerProcess(
+            arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir", "--trusted-certificates", trusted],
+            dataDirectory: try madeDirectory("mirror"))
+        defer { mirror.stop() }
+        let node = try config("node", roots: ["root"], shacache: mirror.shacacheURL, shadir: mirror.shadirURL)
+        expectSuccess(try install(node), "install through the mirror")
+        try ReleaseTree.assertSameTree(reference, softwareRoot + "/" + md5)
+
+        let trustKey = TrustKeys.key(forRoot: try XCTUnwrap(CertificateList(pem: certificate("root")).keys.first).keyID)
+        let upstream = try ShadirClient(downloadURL: server.shadirURL, uploadURL: nil, tls: TLSSettings()).entries(for: trustKey)
+        let mirrored = try ShadirClient(downloadURL: mirror.shadirURL, uploadURL: nil, tls: TLSSettings()).entries(for: trustKey)
+        XCTAssertEqual(mirrored, upstream)
+        XCTAssertEqual(upstream.count, 3, "two versions and a timestamp")
+    }
+
+    func testBundlesCarryTheDocumentsAndImportVetsEntries() throws {
+        let root = try keygen("root")
+        let alice = try keygen("alice")
+        let mallory = try keygen("mallory")
+        let rootMachine = try rootOnly()
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
+        _ = try publish(try builder("alice"))
+        let other = "https://lab.example/software/other.cfg"
+        _ = try publish(try builder("mallory"), url: other)
+        let netcacheKey = "netcache:" + md5
+        let otherKey = "netcache:" + StreamingDigest.md5Hex(of: other)
+
+        // Exported by key: the roots' documents go along.
+        let bundle = directory.appendingPathComponent("site.tar").path
+        expectSuccess(try netcache("export", "--data", server.dataDirectory.path, "-k", netcacheKey, "-k", otherKey, "-o", bundle), "export")
+        let siteHome = try madeDirectory("site")
+        let site = siteHome.appendingPathComponent("data").path
+        let imported = try netcache("import", bundle, "--data", site, "-c", try config("site", roots: ["root"]))
+        expectSuccess(imported, "import")
+        XCTAssertTrue(imported.output.hasSuffix("entries (2 new), 1 refused\n"), imported.output)
+        XCTAssertTrue(imported.stderr.contains("not filed: \(otherKey): signature not trusted"), imported.stderr)
+        let keys = try netcache("admin", "keys", "--data", site)
+        XCTAssertTrue(keys.output.contains(netcacheKey), keys.output)
+        XCTAssertFalse(keys.output.contains(otherKey), keys.output)
+
+        // A node of the offline site, given only the roots, installs from it.
+        let siteServer = try ServerProcess(dataDirectory: siteHome)
+        defer { siteServer.stop() }
+        expectSuccess(try install(try config("site-node", roots: ["root"], server: siteServer)), "install at the offline site")
+        XCTAssertTrue(keys.output.contains(TrustKeys.documentPrefix), keys.output)
+    }
+
+    func testMirrorPullTakesTheDocumentsAndOnlyTrustedEntries() throws {
+        let root = try keygen("root")
+        let alice = try keygen("alice")
+        _ = try keygen("mallory")
+        expectSuccess(try trust("delegate", "-c", try rootOnly(), "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
+        _ = try publish(try builder("alice"))
+        let other = "https://lab.example/software/other.cfg"
+        _ = try publish(try builder("mallory"), url: other)
+        let siteHome = try madeDirectory("site")
+        let pulled = try netcache(
+            "mirror", "pull", "-c", try config("site", roots: ["root"]), "--software-url", softwareURL, "--software-url", other,
+            "--data", siteHome.appendingPathComponent("data").path)
+        expectSuccess(pulled, "pull")
+        let trustKey = TrustKeys.key(forRoot: try XCTUnwrap(CertificateList(pem: certificate("root")).keys.first).keyID)
+        XCTAssertTrue(pulled.output.contains("\(trustKey): 1 entries, 1 blobs"), pulled.output)
+        XCTAssertTrue(pulled.output.contains("netcache:\(md5): 1 entries, 1 blobs"), pulled.output)
+        XCTAssertTrue(pulled.output.contains("netcache:\(StreamingDigest.md5Hex(of: other)): 0 entries, 0 blobs"), pulled.output)
+
+        let siteServer = try ServerProcess(dataDirectory: siteHome)
+        defer { siteServer.stop() }
+        expectSuccess(try install(try config("site-node", roots: ["root"], server: siteServer)), "install from what was pulled")
     }
 }

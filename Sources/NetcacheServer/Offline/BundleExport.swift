@@ -25,7 +25,13 @@ public enum BundleExport {
         var blobs: [String] = []
         var named = Set<String>()
         let chosen: [String]
-        if let keys { chosen = keys } else { chosen = try await store.keys() }
+        if let keys {
+            // The roots' documents go with the entries: the site's nodes need them to trust any.
+            let documents = try await store.keys().filter { $0.hasPrefix(TrustKeys.documentPrefix) && !keys.contains($0) }
+            chosen = keys + documents
+        } else {
+            chosen = try await store.keys()
+        }
         for key in chosen {
             let bodies = try await store.bodies(for: key)
             if bodies.isEmpty { warn("no entry under \(key)") }

@@ -11,13 +11,21 @@ public enum BundleImport {
         public let blobs: Int
         public let entries: Int
         public let newEntries: Int
+        /// Entries the vetting refused, with why: not filed.
+        public let refused: [(key: String, reason: String)]
     }
+
+    /// Decides, once every entry of the bundle is known, which are not filed, and why (by
+    /// their index in `entries`).
+    public typealias Vetting = (_ entries: [(key: String, body: String)]) throws -> [Int: String]
 
     /// Entries files larger than this are not a bundle's.
     private static let entriesLimit = 256 << 20
 
     /// `progress` is told of the blobs stored so far and the bundle's bytes read.
-    public static func read(_ path: String, into dataDirectory: URL, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }) async throws -> Summary {
+    public static func read(
+        _ path: String, into dataDirectory: URL, vetting: Vetting? = nil, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }
+    ) async throws -> Summary {
         guard let archive = archive_read_new() else { throw BundleError("libarchive cannot start a reader") }
         defer { archive_read_free(archive) }
         archive_read_support_format_tar(archive)
@@ -60,9 +68,13 @@ public enum BundleImport {
             }
         }
         guard let entries else { throw BundleError("\(path): no \(Bundle.entries): the bundle is cut") }
+        let refusals = try vetting?(entries) ?? [:]
         var added = 0
-        for (key, body) in entries where try await directory.file(key: key, body: body) { added += 1 }
-        return Summary(blobs: blobCount, entries: entries.count, newEntries: added)
+        for (index, (key, body)) in entries.enumerated() where refusals[index] == nil {
+            if try await directory.file(key: key, body: body) { added += 1 }
+        }
+        let refused = refusals.keys.sorted().map { (key: entries[$0].key, reason: refusals[$0] ?? "") }
+        return Summary(blobs: blobCount, entries: entries.count - refused.count, newEntries: added, refused: refused)
     }
 
     private static func parseEntries(_ bytes: [UInt8], path: String) throws -> [(key: String, body: String)] {
