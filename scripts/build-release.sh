@@ -54,6 +54,8 @@ tar -C "$stage" -czf "$output/netcache-$version-linux-$arch.tar.gz" "netcache-$v
 deb="$stage/deb"
 make -s -C "$tree" install DESTDIR="$deb" PREFIX=/usr
 install -D -m 644 scripts/release/netcache.service "$deb/lib/systemd/system/netcache.service"
+install -D -m 644 scripts/release/netcache-trust-timestamp.service "$deb/lib/systemd/system/netcache-trust-timestamp.service"
+install -D -m 644 scripts/release/netcache-trust-timestamp.timer "$deb/lib/systemd/system/netcache-trust-timestamp.timer"
 install -D -m 644 scripts/release/default "$deb/etc/default/netcache"
 install -D -m 755 scripts/release/postinst "$deb/DEBIAN/postinst"
 install -D -m 755 scripts/release/postrm "$deb/DEBIAN/postrm"

@@ -46,11 +46,20 @@ final class PackagingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Int(installedSize.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, binaryKiB, installedSize)
         try assertPurgeRemovesTheUserOnly(deb: deb, in: directory)
         let contents = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/dpkg-deb"), ["-c", deb]).output
-        for file in files.map({ "./usr/" + $0 }) + ["./lib/systemd/system/netcache.service", "./etc/default/netcache"] {
+        let units = ["netcache.service", "netcache-trust-timestamp.service", "netcache-trust-timestamp.timer"].map { "./lib/systemd/system/" + $0 }
+        for file in files.map({ "./usr/" + $0 }) + units + ["./etc/default/netcache"] {
             XCTAssertTrue(contents.contains(" " + file + "\n"), file)
         }
         let unit = try NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "dpkg-deb --fsys-tarfile '\(deb)' | tar -xOf - ./lib/systemd/system/netcache.service"]).output
         XCTAssertTrue(unit.contains("Type=notify\n") && unit.contains("ExecStart=/usr/bin/netcache serve --data /var/lib/netcache $NETCACHE_OPTIONS\n"), unit)
+        let timer = try NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "dpkg-deb --fsys-tarfile '\(deb)' | tar -xOf - ./lib/systemd/system/netcache-trust-timestamp.timer"]).output
+        XCTAssertTrue(timer.contains("OnCalendar=hourly\n"), timer)
+        // What the unit runs parses: the options it names are the command's.
+        let stamp = try NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "dpkg-deb --fsys-tarfile '\(deb)' | tar -xOf - ./lib/systemd/system/netcache-trust-timestamp.service"]).output
+        let execStart = try XCTUnwrap(stamp.split(separator: "\n").first { $0.hasPrefix("ExecStart=/usr/bin/netcache ") })
+        let arguments = execStart.dropFirst("ExecStart=/usr/bin/netcache ".count).split(separator: " ").map(String.init)
+        let parsed = try netcache(arguments: arguments)
+        XCTAssertTrue(parsed.stderr.hasPrefix("netcache: error: cannot read configuration file /etc/netcache/trust-timestamp.cfg"), parsed.stderr)
     }
 
     /// The package's postrm, run as dpkg runs it, with `getent` and `deluser` standing in for
