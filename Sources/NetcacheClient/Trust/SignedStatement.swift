@@ -19,16 +19,24 @@ public struct SignedStatement: Sendable {
     /// The entries of a listing grouped by identical `info`, in the order each first appears.
     public static func group(_ entries: [ShadirEntry], under key: String) -> [SignedStatement] {
         var statements: [SignedStatement] = []
+        var seen: [Set<String>] = []
         var position: [String: Int] = [:]
         for entry in entries {
             if let index = position[entry.info] {
-                if !statements[index].signatures.contains(entry.signature) { statements[index].signatures.append(entry.signature) }
+                if seen[index].insert(entry.signature).inserted { statements[index].signatures.append(entry.signature) }
             } else {
                 position[entry.info] = statements.count
                 statements.append(SignedStatement(key: key, info: entry.info, signatures: [entry.signature]))
+                seen.append([entry.signature])
             }
         }
         return statements
+    }
+
+    /// Adds the signatures it does not hold yet, in order.
+    public mutating func merge(_ more: [String]) {
+        var known = Set(signatures)
+        for signature in more where known.insert(signature).inserted { signatures.append(signature) }
     }
 
     public var fields: JSONObject? {

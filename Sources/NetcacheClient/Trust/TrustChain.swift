@@ -29,28 +29,27 @@ public struct TrustChain {
         self.fetch = fetch
     }
 
-    /// Every document and timestamp under the keys of `roots`, signatures merged across keys.
+    /// Every document and timestamp under the keys of `roots`, signatures merged across keys,
+    /// each parsed once however often the chain is walked.
     private struct Listing {
         var fetched: Set<String> = []
         var statements: [SignedStatement] = []
+        private var position: [String: Int] = [:]
+        private(set) var documents: [(document: TrustDocument, statement: SignedStatement)] = []
 
         mutating func add(roots: CertificateList, fetch: (String) throws -> [ShadirEntry]) throws {
             for key in roots.keys.map({ TrustKeys.key(forRoot: $0.keyID) }) where !fetched.contains(key) {
                 fetched.insert(key)
                 for statement in SignedStatement.group(try fetch(key), under: key) {
-                    if let index = statements.firstIndex(where: { $0.info == statement.info }) {
-                        for signature in statement.signatures where !statements[index].signatures.contains(signature) {
-                            statements[index].signatures.append(signature)
-                        }
+                    if let index = position[statement.info] {
+                        statements[index].merge(statement.signatures)
                     } else {
+                        position[statement.info] = statements.count
                         statements.append(statement)
                     }
                 }
             }
-        }
-
-        var documents: [(document: TrustDocument, statement: SignedStatement)] {
-            statements.compactMap { statement in
+            documents = statements.compactMap { statement in
                 guard let document = (try? TrustDocument(statement: statement)) ?? nil else { return nil }
                 return (document, statement)
             }.sorted { $0.document.version < $1.document.version }
