@@ -58,6 +58,7 @@ public struct Publisher {
         }
         // Refused before anything is packed or filed, not halfway through.
         if settings.legacy { _ = try signingKey.scheme(for: md5) }
+        try checkDelegated(signingKey, for: softwareURL, cache: cache)
 
         // A second publish of the release waits, then finds the entries filed and files none.
         let softwareRoot = try SoftwareRoot(path: root)
@@ -115,6 +116,25 @@ public struct Publisher {
             published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
         }
         return .published(published)
+    }
+
+    /// With roots configured, a key they do not delegate to for this URL would file entries
+    /// no node trusts: refused, as upstream refuses a key missing from the trust list.
+    private func checkDelegated(_ key: SigningKey, for softwareURL: String, cache: NetworkCache) throws {
+        guard !cache.trustSettings.roots.isEmpty, cache.shadir.downloadURL != nil else { return }
+        let now = Date()
+        let resolved = try TrustChain(settings: cache.trustSettings) { key in try cache.shadir.entries(for: key) }.resolve(at: now, remember: false)
+        guard let document = resolved.document else { throw ConfigurationError(resolved.refusal ?? "no trust document") }
+        let name = key.publicKey.keyID.prefix(12)
+        guard let signer = document.signer(withKeyID: key.publicKey.keyID), signer.role == .sign else {
+            throw ConfigurationError("signature-private-key-file (key \(name)) is not a signer of trust document version \(document.version): a root delegates it with `netcache trust delegate`")
+        }
+        guard signer.expires > now else {
+            throw ConfigurationError("signature-private-key-file (key \(name)): its delegation expired on \(TrustDate.format(signer.expires))")
+        }
+        guard signer.covers(softwareURL) else {
+            throw ConfigurationError("\(softwareURL) is out of scope of signer \(name) (\(signer.scopes.joined(separator: ", ")))")
+        }
     }
 
     /// An unchanged release gives the same entry but for its `signed_at`: look first, and

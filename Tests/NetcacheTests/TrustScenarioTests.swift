@@ -88,6 +88,16 @@ final class TrustScenarioTests: XCTestCase {
         ])
     }
 
+    /// A builder no root delegates to, trusting itself flatly: what a thief of no key files.
+    func rogueBuilder(_ signer: String) throws -> String {
+        let pem = try certificate(signer).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        return try config("rogue-\(signer)", roots: [], lines: [
+            "signature-private-key-file = \(directory.appendingPathComponent("\(signer).key").path)",
+            "binary-cache-legacy-format = false",
+            "signature-certificate-list =\n\(pem)",
+        ])
+    }
+
     func trust(_ arguments: String...) throws -> CommandResult {
         try netcache(arguments: ["trust"] + arguments)
     }
@@ -130,25 +140,37 @@ final class TrustScenarioTests: XCTestCase {
         let rootMachine = try rootOnly()
         let node = try config("node", roots: ["root"])
 
-        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01", "--scope", "https://lab.example/software/"), "delegate alice")
+        // Unscoped at first: alice publishes a release outside what she is later scoped to.
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate alice")
+        let elsewhere = "https://elsewhere.example/software.cfg"
+        _ = try publish(try builder("alice"), url: elsewhere)
+        expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01", "--scope", "https://lab.example/software/"), "scope alice")
         let reference = try publish(try builder("alice"))
 
         // Only the root is configured on the node: no signature-certificate-list.
         expectSuccess(try install(node), "install of alice's release")
         try ReleaseTree.assertSameTree(reference, softwareRoot + "/" + md5)
 
-        let elsewhere = "https://elsewhere.example/software.cfg"
-        _ = try publish(try builder("alice"), url: elsewhere)
         let outOfScope = try install(node, url: elsewhere)
         XCTAssertEqual(outOfScope.status, 3, outOfScope.stderr)
         XCTAssertTrue(outOfScope.stderr.contains("\(elsewhere) is out of scope of signer"), outOfScope.stderr)
+        // Publish refuses it too, before packing: nothing a node would refuse is filed.
+        try ReleaseTree.make(at: softwareRoot + "/" + StreamingDigest.md5Hex(of: "https://elsewhere.example/other.cfg"))
+        let refusedPublish = try netcache("publish", "-c", try builder("alice"), "--software-url", "https://elsewhere.example/other.cfg")
+        XCTAssertEqual(refusedPublish.status, 1)
+        XCTAssertTrue(refusedPublish.stderr.contains("https://elsewhere.example/other.cfg is out of scope of signer"), refusedPublish.stderr)
 
         expectSuccess(try trust("revoke", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert), "revoke alice")
         try uninstall()
         let revoked = try install(node)
         XCTAssertEqual(revoked.status, 3, revoked.stderr)
-        XCTAssertTrue(revoked.stderr.contains("revoked by trust document version 2"), revoked.stderr)
+        XCTAssertTrue(revoked.stderr.contains("revoked by trust document version 3"), revoked.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: softwareRoot + "/" + md5))
+        try ReleaseTree.make(at: softwareRoot + "/" + md5)
+        let stolen = try netcache("publish", "-c", try builder("alice"), "--software-url", softwareURL)
+        try uninstall()
+        XCTAssertEqual(stolen.status, 1)
+        XCTAssertTrue(stolen.stderr.contains("is not a signer of trust document version 3"), stolen.stderr)
 
         let again = try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01")
         XCTAssertEqual(again.status, 1)
@@ -162,7 +184,7 @@ final class TrustScenarioTests: XCTestCase {
         let shown = try trust("show", "-c", node, "--json")
         expectSuccess(shown, "show")
         let document = try XCTUnwrap(JSONValue(parsing: shown.output).objectValue)
-        XCTAssertEqual(document["version"], .integer(3))
+        XCTAssertEqual(document["version"], .integer(4))
         XCTAssertEqual(document["trusted"], .bool(true))
         XCTAssertEqual(document["revoked_signers"]?.arrayValue?.count, 1)
         XCTAssertEqual(document["signers"]?.arrayValue?.compactMap { $0.objectValue?["role"]?.stringValue }, ["sign"])
@@ -455,7 +477,7 @@ final class TrustScenarioTests: XCTestCase {
         expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
         _ = try publish(try builder("alice"))
         let other = "https://lab.example/software/other.cfg"
-        _ = try publish(try builder("mallory"), url: other)
+        _ = try publish(try rogueBuilder("mallory"), url: other)
         let netcacheKey = "netcache:" + md5
         let otherKey = "netcache:" + StreamingDigest.md5Hex(of: other)
 
@@ -486,7 +508,7 @@ final class TrustScenarioTests: XCTestCase {
         expectSuccess(try trust("delegate", "-c", try rootOnly(), "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
         _ = try publish(try builder("alice"))
         let other = "https://lab.example/software/other.cfg"
-        _ = try publish(try builder("mallory"), url: other)
+        _ = try publish(try rogueBuilder("mallory"), url: other)
         let siteHome = try madeDirectory("site")
         let pulled = try netcache(
             "mirror", "pull", "-c", try config("site", roots: ["root"]), "--software-url", softwareURL, "--software-url", other,
