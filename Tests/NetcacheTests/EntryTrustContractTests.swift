@@ -139,6 +139,22 @@ final class DelegatedTrustTests: EntryTrustContract {
         document.revokedSigners = CertificateList(pem: Self.ed25519.certificatePEM)
         XCTAssertEqual(trust().verdict(on: try statement(signedBy: [Self.ed25519]), at: now).refusal?.contains("revoked by trust document version 1"), true)
 
+        // A field the signer chooses does not widen its scope: a download entry counts by the
+        // URL its key hashes, and one naming another URL only for an unscoped signer.
+        // The download cache's entries are RSA-SHA1, for the Python tools.
+        document.signers = [try DelegatedSigner(certificate: Self.rsa.certificatePEM, role: .sign, scopes: ["https://lab.example/"], expires: hour)]
+        document.revokedSigners = .empty
+        let victim = "https://victim.example/pkg.tar.gz"
+        func download(url: String, extra: [(key: String, value: JSONValue)]) throws -> SignedStatement {
+            let info = NetworkCache.info(sha512: String(repeating: "c", count: 128), metadata: JSONObject([("url", .string(url))] + extra))
+            let key = DownloadKey.url(victim)
+            return SignedStatement(key: key, info: info, signatures: [try SigningKey(pem: Array(Self.rsa.privateKeyPEM.utf8)).signature(of: info, under: key)])
+        }
+        let widened = try download(url: victim, extra: [("software_url", .string("https://lab.example/sr.cfg"))])
+        XCTAssertEqual(trust().verdict(on: widened, at: now).refusal?.hasPrefix("https://victim.example/pkg.tar.gz is out of scope"), true)
+        let mismatched = try download(url: "https://lab.example/pkg.tar.gz", extra: [])
+        XCTAssertEqual(trust().verdict(on: mismatched, at: now).refusal?.hasPrefix("an entry naming no URL its key stands for is out of scope"), true)
+
         let stale = DelegatedTrust(resolved: resolved(document, refusal: "stale"), threshold: 1, policy: .legacy)
         XCTAssertEqual(stale.refusesEverything, "stale")
         XCTAssertEqual(stale.verdict(on: try statement(signedBy: [Self.rsa]), at: now), .refused("stale"))

@@ -22,9 +22,11 @@ public struct DelegatedSigner: Sendable {
         self.expires = expires
     }
 
-    /// Whether it may sign an entry about `subject` at all.
-    public func covers(_ subject: String) -> Bool {
-        scopes.isEmpty || scopes.contains { subject.hasPrefix($0) }
+    /// Whether it may sign an entry about `subject` at all; an entry about nothing it can
+    /// tell, only when it has no scope.
+    public func covers(_ subject: String?) -> Bool {
+        guard let subject else { return scopes.isEmpty }
+        return scopes.isEmpty || scopes.contains { subject.hasPrefix($0) }
     }
 
     var json: JSONValue {

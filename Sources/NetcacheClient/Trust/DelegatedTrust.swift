@@ -43,7 +43,8 @@ public struct DelegatedTrust: EntryTrust {
             } else if signer.expires <= now {
                 reasons.append("signer \(name) expired on \(TrustDate.format(signer.expires))")
             } else if !signer.covers(statement.subject) {
-                reasons.append("\(statement.subject) is out of scope of signer \(name) (\(signer.scopes.joined(separator: ", ")))")
+                let subject = statement.subject ?? "an entry naming no URL its key stands for"
+                reasons.append("\(subject) is out of scope of signer \(name) (\(signer.scopes.joined(separator: ", ")))")
             } else {
                 counted.append(key.keyID)
             }

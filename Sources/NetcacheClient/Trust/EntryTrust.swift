@@ -32,11 +32,22 @@ public enum TrustVerdict: Sendable, Equatable {
 }
 
 extension SignedStatement {
-    /// What a signer's scope is matched against: the software URL of a binary entry, the
-    /// URL of a download entry, else the key (`pypi:NAME==VERSION`).
-    public var subject: String {
+    /// What a signer's scope is matched against, by the key the entry is filed under: the
+    /// software URL of a binary entry (install also checks that it names the key's release),
+    /// the URL of a download entry when it is the one its key hashes, else the key
+    /// (`pypi:NAME==VERSION`). `nil` when the entry names no URL its key stands for: only an
+    /// unscoped signer vouches for it, so that no field a scoped signer chooses widens its
+    /// scope.
+    public var subject: String? {
         let fields = self.fields
-        return fields?["software_url"]?.stringValue ?? fields?["url"]?.stringValue ?? key
+        if key.hasPrefix("netcache:") || (key.count == 32 && key.allSatisfy(\.isHexDigit)) {
+            return fields?["software_url"]?.stringValue
+        }
+        if key.hasPrefix("file-urlmd5:") {
+            guard let url = fields?["url"]?.stringValue, key == DownloadKey.url(url) else { return nil }
+            return url
+        }
+        return key
     }
 
     /// Why the entry is void whoever signed it: it expired (`expires`), or its `info` is not
