@@ -10,27 +10,6 @@ public protocol EntryTrust: Sendable {
     var refusesEverything: String? { get }
 }
 
-public enum TrustVerdict: Sendable, Equatable {
-    /// Trusted; the key ids of the signers that counted.
-    case trusted(signers: [String])
-    case refused(String)
-
-    public var isTrusted: Bool {
-        if case .trusted = self { return true }
-        return false
-    }
-
-    public var signers: [String]? {
-        if case .trusted(let signers) = self { return signers }
-        return nil
-    }
-
-    public var refusal: String? {
-        if case .refused(let reason) = self { return reason }
-        return nil
-    }
-}
-
 extension SignedStatement {
     /// What a signer's scope is matched against, by the key the entry is filed under: the
     /// software URL of a binary entry (install also checks that it names the key's release),

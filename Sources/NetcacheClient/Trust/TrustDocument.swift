@@ -72,12 +72,3 @@ public struct TrustDocument: Sendable {
         signers.first { $0.key.keyID == keyID }
     }
 }
-
-/// Why a trust document, a timestamp or a change to them was refused.
-public struct TrustDocumentError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}

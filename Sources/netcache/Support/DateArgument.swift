@@ -13,16 +13,3 @@ struct DateArgument: ExpressibleByArgument {
 
     static var defaultValueDescription: String { "an ISO 8601 date or date-time, e.g. 2027-06-30 or 2027-06-30T12:00:00Z" }
 }
-
-/// `--valid DURATION`: `30s`, `15m`, `12h`, `7d`.
-struct DurationArgument: ExpressibleByArgument {
-    let duration: TrustDuration
-
-    init?(argument: String) {
-        guard let duration = TrustDuration(argument) else { return nil }
-        self.duration = duration
-    }
-}
-
-extension TrustRole: ExpressibleByArgument {}
-extension KeyGenerator.KeyType: ExpressibleByArgument {}

@@ -1,0 +1,4 @@
+import ArgumentParser
+import NetcacheClient
+
+extension KeyGenerator.KeyType: ExpressibleByArgument {}
