@@ -523,4 +523,18 @@ final class TrustScenarioTests: XCTestCase {
         defer { siteServer.stop() }
         expectSuccess(try install(try config("site-node", roots: ["root"], server: siteServer)), "install from what was pulled")
     }
+
+    func testAStateFileThatCannotBeWrittenStopsWithAnError() throws {
+        let root = try keygen("root")
+        let alice = try keygen("alice")
+        expectSuccess(try trust("delegate", "-c", try rootOnly(), "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
+        _ = try publish(try builder("alice"))
+        let blocker = directory.appendingPathComponent("not-a-directory").path
+        try Data().write(to: URL(fileURLWithPath: blocker))
+        let node = try config("node", roots: ["root"], lines: ["trust-state-file = \(blocker)/state.json"])
+        let refused = try install(node)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("trust-state-file \(blocker)/state.json"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: softwareRoot + "/" + md5))
+    }
 }
