@@ -66,7 +66,7 @@ public struct TrustPublisher {
     }
 
     /// Signs `document` with `rootKeys` and files it. A document short of root signatures is
-    /// filed all the same, for the other roots to sign with `sign(version:)`; nodes ignore
+    /// filed all the same, for the other roots to sign with `sign(rootKeys:at:)`; nodes ignore
     /// it until then.
     @discardableResult
     public func publish(_ document: TrustDocument, previous: TrustDocument?, rootKeys: [SigningKey]) throws -> Filed {
