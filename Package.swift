@@ -38,7 +38,7 @@ let package = Package(
         // Wire formats shared by client and server: Python-compatible JSON, shadir entries, SHA-512.
         .target(
             name: "NetcacheProtocol",
-            dependencies: ["COpenSSL", .product(name: "BigInt", package: "BigInt")]
+            dependencies: ["COpenSSL", "CZstd", .product(name: "BigInt", package: "BigInt")]
         ),
 
         // The protocol client: slapos.cfg, libcurl transfers, signatures, entry selection.

@@ -28,6 +28,13 @@ public struct BinaryCacheSettings: Sendable {
     /// `binary-cache-relocate`: whether a relocatable entry built under another
     /// software_root installs here, moved.
     public var relocate = true
+    /// `binary-cache-chunk-cache`: where installs keep the chunks they fetched, to seed the
+    /// next ones; `nil`, none (installed trees still seed).
+    public var chunkCache: String?
+    /// `binary-cache-chunk-cache-size`: the chunk cache's bound (default 2 GiB).
+    public var chunkCacheSize = 2 << 30
+    /// `binary-cache-chunk-connections`: chunks fetched at once, one connection each.
+    public var chunkConnections = 8
 
     public init(network: NetworkCacheConfiguration, softwareRoot: String = "/opt/slapgrid", minimumFreeSpace: Int = 1000 << 20, excludePatterns: [String] = [], legacy: Bool = true) {
         self.network = network
@@ -61,6 +68,22 @@ public struct BinaryCacheSettings: Sendable {
                 throw ConfigurationError("binary-cache-compatibility: expected distribution or abi, got '\(rule)'")
             }
             self.compatibility = compatibility
+        }
+        if let path = file.value("binary-cache-chunk-cache", in: "networkcache"), !path.isEmpty {
+            guard path.hasPrefix("/") else { throw ConfigurationError("binary-cache-chunk-cache: expected an absolute path, got '\(path)'") }
+            chunkCache = path
+        }
+        if let size = file.value("binary-cache-chunk-cache-size", in: "networkcache"), !size.isEmpty {
+            guard let bytes = Self.parseHumanBytes(size) else {
+                throw ConfigurationError("binary-cache-chunk-cache-size: cannot read '\(size)' as a size")
+            }
+            chunkCacheSize = bytes
+        }
+        if let text = file.value("binary-cache-chunk-connections", in: "networkcache"), !text.isEmpty {
+            guard let count = Int(text.trimmingCharacters(in: .whitespaces)), (1...64).contains(count) else {
+                throw ConfigurationError("binary-cache-chunk-connections: expected a number from 1 to 64, got '\(text)'")
+            }
+            chunkConnections = count
         }
         timeouts.connect = try Self.seconds("binary-cache-connect-timeout", in: file) ?? timeouts.connect
         timeouts.lowSpeedTime = try Self.seconds("binary-cache-low-speed-time", in: file) ?? timeouts.lowSpeedTime

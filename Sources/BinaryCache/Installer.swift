@@ -133,6 +133,9 @@ public struct Installer {
                 let refused = RelocationRefused("\(candidate.key) \(name): \(error)")
                 corrupt = corrupt ?? refused
                 failure = error
+            } catch let error as ChunkIndexError {
+                corrupt = corrupt ?? ChunkIndexError("\(candidate.key) \(name): \(error.description.dropFirst("chunk index: ".count))")
+                failure = error
             }
             explain("\(name) not installed: \(failure)")
             warnings.append("\(name): \(failure)" + (index < installable.count - 1 ? "; trying the next entry" : ""))
@@ -159,6 +162,7 @@ public struct Installer {
     /// Expands one entry into place; returns a warning when the release is in place but its
     /// new name may not be on disk yet.
     func expand(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws -> String? {
+        if entry.format == .chunks { return try expandChunks(entry, from: shacache, top: top, root: root, target: target) }
         // A tree that must move brings its manifest first: a bad one refuses the entry
         // before its archive is fetched.
         let relocation = try RelocationPlan.make(for: entry, to: settings.softwareRoot)
@@ -254,7 +258,7 @@ public struct Installer {
     }
 
     /// As slapgrid does when run as root: the tree belongs to software_root's owner.
-    private func ownerWhenRoot(of root: SoftwareRoot) throws -> (uid: uid_t, gid: gid_t)? {
+    func ownerWhenRoot(of root: SoftwareRoot) throws -> (uid: uid_t, gid: gid_t)? {
         guard getuid() == 0 else { return nil }
         var status = stat()
         guard fstat(root.descriptor, &status) == 0 else { throw ConfigurationError("cannot stat \(root.path): \(String(cString: strerror(errno)))") }

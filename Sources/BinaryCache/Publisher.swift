@@ -2,9 +2,10 @@ import Foundation
 import NetcacheClient
 import NetcacheProtocol
 
-/// Publishes a built release: packs `<software_root>/<md5(url)>` once, compresses it to
-/// zstd (and gzip while legacy compatibility is on) in the same pass, uploads each archive
-/// and files a signed entry for it.
+/// Publishes a built release: packs `<software_root>/<md5(url)>` once, and in the same pass
+/// cuts it into chunks stored in shacache (those it lacks) under a chunk index, and
+/// compresses it to gzip while legacy compatibility is on; files a signed entry for the
+/// index and one for the gzip archive.
 public struct Publisher {
     public let settings: BinaryCacheSettings
 
@@ -27,6 +28,9 @@ public struct Publisher {
     public private(set) var privilegeBitsDropped: [String] = []
     /// Told of the files and bytes packed so far, for a progress display.
     public var onPacked: ((_ files: Int, _ bytes: Int) -> Void)?
+    /// The chunks this publish sent, and their stored bytes: what it added to shacache
+    /// beside its index and legacy archive (the others were there already).
+    public private(set) var storedChunks = (chunks: 0, bytes: 0)
     /// Until when the netcache entry may be installed (`publish --expires`).
     public var expires: Date?
 
@@ -67,53 +71,53 @@ public struct Publisher {
         try softwareRoot.removeLeftovers()
 
         let owner = try Self.ownerNames(of: root)
-        let zstdSpool = try SpooledArchive(directory: root)
-        let zstd = try ZstdCompressor(sink: zstdSpool.write)
         let gzipSpool = settings.legacy ? try SpooledArchive(directory: root) : nil
         let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
         let scan = ABIScan(releasePath: release)
         let relocation = try RelocationScan(softwareRoot: root, spoolDirectory: root)
+        let uploader = try ChunkUploader(shacache: cache.shacache)
+        let chunks = ChunkIndexBuilder(softwareRoot: root, relocation: relocation, uploader: uploader)
+        // The relocation scan first: the chunk index normalises what it found.
         let packer = TreePacker(
             source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns,
-            observers: [scan, relocation] + (onPacked.map { [PackCounter(report: $0)] } ?? []))
+            observers: [scan, relocation, chunks] + (onPacked.map { [PackCounter(report: $0)] } ?? []))
         let report: PackReport
+        let index: ChunkIndex
         do {
-            report = try packer.pack { bytes in
-                try zstd.compress(bytes)
-                try gzip?.compress(bytes)
-            }
-            try zstd.finish()
+            report = try packer.pack { bytes in try gzip?.compress(bytes) }
             try gzip?.finish()
+            index = try chunks.finish()
         } catch {
             gzip?.cancel()
+            _ = try? uploader.finish()
             throw error
         }
         excluded = report.excluded
         privilegeBitsDropped = report.privilegeBitsDropped
+        storedChunks = uploader.sent
 
         let machine = Fingerprint.current(softwareRoot: root)
-        var archives: [(key: String, spool: SpooledArchive, format: BinaryEntry.Format)] = [
-            (BinaryEntry.netcacheKey(softwareURL: softwareURL), zstdSpool, .zstd)
-        ]
-        if let gzipSpool { archives.append((md5, gzipSpool, .gzip)) }
         let moving = relocation.record()
-        // Uploaded first: an entry never names a manifest that is not stored whole.
-        if let manifest = moving.manifest, let blob = moving.record.manifest {
-            try cache.shacache.upload(descriptor: manifest.descriptor, size: blob.size, sha512: blob.sha512)
-        }
         var published: [PublishedArchive] = []
-        for archive in archives {
-            let sha512 = archive.spool.finish()
+        // The index names only stored chunks; the entry names only a stored index.
+        let indexBlob = try index.encoded()
+        let indexSHA512 = try cache.shacache.upload(bytes: indexBlob)
+        let chunked = BinaryEntry(
+            sha512: indexSHA512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
+            os: machine.os.tuple, libc: machine.libc, format: .chunks, size: indexBlob.count,
+            unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: scan.record(),
+            relocation: RelocationRecord(from: moving.record.from, refusal: moving.record.refusal, manifest: nil),
+            signedAt: TrustDate.format(Date()), expires: expires.map(TrustDate.format))
+        let key = BinaryEntry.netcacheKey(softwareURL: softwareURL)
+        published.append(PublishedArchive(key: key, entry: chunked, indexed: try indexUnlessPresent(chunked, key: key, cache: cache)))
+        if let gzipSpool {
+            let sha512 = gzipSpool.finish()
             let entry = BinaryEntry(
                 sha512: sha512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
-                os: machine.os.tuple, libc: machine.libc, format: archive.format, size: archive.spool.size,
-                unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: archive.format == .zstd ? scan.record() : nil,
-                relocation: archive.format == .zstd ? moving.record : nil,
-                signedAt: archive.format == .zstd ? TrustDate.format(Date()) : nil,
-                expires: archive.format == .zstd ? expires.map(TrustDate.format) : nil)
-            try cache.shacache.upload(descriptor: archive.spool.descriptor, size: archive.spool.size, sha512: sha512)
-            let indexed = try indexUnlessPresent(entry, key: archive.key, cache: cache)
-            published.append(PublishedArchive(key: archive.key, entry: entry, indexed: indexed))
+                os: machine.os.tuple, libc: machine.libc, format: .gzip, size: gzipSpool.size,
+                unpackedSize: report.unpackedSize, fileCount: report.fileCount)
+            try cache.shacache.upload(descriptor: gzipSpool.descriptor, size: gzipSpool.size, sha512: sha512)
+            published.append(PublishedArchive(key: md5, entry: entry, indexed: try indexUnlessPresent(entry, key: md5, cache: cache)))
         }
         return .published(published)
     }

@@ -5,11 +5,15 @@ import NetcacheProtocol
 ///
 /// Two layouts share the fields: legacy entries under `<md5(url)>` (gzip tars, read by
 /// unmodified SlapOS nodes, fields in slapos.core's order) and netcache's own under
-/// `netcache:<md5(url)>` (zstd, with the C library and sizes).
+/// `netcache:<md5(url)>` (a chunk index, or a zstd tar from earlier versions, with the C
+/// library and sizes).
 public struct BinaryEntry: Sendable {
     public enum Format: String, Sendable {
         case gzip
+        /// A whole-archive zstd tar, as netcache published before chunks.
         case zstd
+        /// A chunk index (`ChunkIndex`): the release's chunks, stored once in shacache.
+        case chunks
     }
 
     public var sha512: String
@@ -68,7 +72,7 @@ public struct BinaryEntry: Sendable {
             ("multiarch", .string(multiarch)),
             ("os", .array(os.map(JSONValue.string))),
         ]
-        if format == .zstd {
+        if format != .gzip {
             fields.append(("libc", .array((libc ?? []).map(JSONValue.string))))
             fields.append(("compression", .string(format.rawValue)))
             if let size { fields.append(("size", .integer(size))) }

@@ -11,6 +11,9 @@ final class RelocationScan: PackObserver {
     private var scanner: OccurrenceScanner
     private let spool: SpooledArchive
     private var wroteAnything = false
+    /// The last file or symlink the manifest lists, with the offsets of its occurrences
+    /// (none for a symlink): the chunk index normalises exactly what relocation rewrites.
+    private(set) var listed: (path: String, offsets: [Int])?
 
     /// `spoolDirectory`: where the manifest is spooled, on the release's file system.
     init(softwareRoot: String, spoolDirectory: String) throws {
@@ -54,11 +57,13 @@ final class RelocationScan: PackObserver {
             return
         }
         try append(line)
+        listed = (relative, offsets)
     }
 
     func packedSymlink(_ relative: String, target: String) throws {
         guard refusal == nil, Self.namesRoot(Array(target.utf8), pattern: scanner.pattern) else { return }
         try append(RelocationManifest.line(kind: .symlink, path: relative, offsets: []))
+        listed = (relative, [])
     }
 
     /// The first name was scanned: patching its inode patches every name.

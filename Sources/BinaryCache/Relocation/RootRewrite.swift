@@ -31,6 +31,22 @@ public struct RootRewrite: Sendable, Equatable {
         replacement = new + [UInt8](repeating: UInt8(ascii: "/"), count: old.count - new.count + 1)
     }
 
+    /// Where a symlink target holds occurrences, none overlapping.
+    public func occurrences(inTarget target: [UInt8]) -> [Int] {
+        var offsets: [Int] = []
+        var offset = 0
+        while offset + old.count <= target.count {
+            let from = max(0, offset - PathStart.lookBehind - 1)
+            if isOccurrence(in: target[from...], at: offset, startsFile: from == 0) {
+                offsets.append(offset)
+                offset += old.count
+            } else {
+                offset += 1
+            }
+        }
+        return offsets
+    }
+
     /// Whether `bytes[offset...]` is an occurrence that starts a path (or, in Python
     /// `bytecode`, a marshalled string); `bytes` must start at most
     /// `PathStart.lookBehind + 1` bytes before it, or at the start of the file (`startsFile`).

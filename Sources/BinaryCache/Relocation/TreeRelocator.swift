@@ -123,20 +123,11 @@ struct TreeRelocator {
 
     /// The target with each occurrence rewritten; `nil` when it holds none.
     private func rewritten(_ target: [UInt8]) -> [UInt8]? {
+        let offsets = rewrite.occurrences(inTarget: target)
+        guard !offsets.isEmpty else { return nil }
         var result = target
-        var found = false
-        var offset = 0
-        while offset + rewrite.old.count <= result.count {
-            let from = max(0, offset - PathStart.lookBehind - 1)
-            if rewrite.isOccurrence(in: result[from...], at: offset, startsFile: from == 0) {
-                result.replaceSubrange(offset..<(offset + rewrite.old.count), with: rewrite.replacement)
-                offset += rewrite.old.count
-                found = true
-            } else {
-                offset += 1
-            }
-        }
-        return found ? result : nil
+        for offset in offsets { result.replaceSubrange(offset..<(offset + rewrite.old.count), with: rewrite.replacement) }
+        return result
     }
 
     private func failure(_ action: String, _ path: TreePath) -> ArchiveError {

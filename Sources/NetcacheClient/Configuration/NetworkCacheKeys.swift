@@ -15,6 +15,7 @@ public enum NetworkCacheKeys {
     /// netcache's own; the Python tools ignore them.
     public static let netcacheOnly: [String] = [
         "binary-cache-exclude", "binary-cache-legacy-format", "binary-cache-install-sync", "binary-cache-relocate",
+        "binary-cache-chunk-cache", "binary-cache-chunk-cache-size", "binary-cache-chunk-connections",
         "binary-cache-compatibility", "binary-cache-connect-timeout", "binary-cache-low-speed-time",
         "signature-root-list", "signature-root-threshold", "signature-threshold", "signature-policy", "trust-state-file",
     ]

@@ -31,8 +31,11 @@ public struct ShacacheClient: Sendable {
     /// Whether the blob is stored: HEAD, or for servers that refuse HEAD a GET dropped
     /// after its head. Any 2xx means stored, as upstream.
     public func exists(_ sha512: String, baseURL: String) throws(HTTPClientError) -> Bool {
+        try exists(sha512, baseURL: baseURL, using: CurlEasy())
+    }
+
+    func exists(_ sha512: String, baseURL: String, using curl: CurlEasy) throws(HTTPClientError) -> Bool {
         let url = blobURL(baseURL, sha512)
-        let curl = CurlEasy()
         var head = try curl.perform(HTTPRequest(method: "HEAD", url: url, tls: tls, timeouts: timeouts)) { _, _ in true }
         if head.status == 405 || head.status == 501 {
             head = try curl.perform(HTTPRequest(method: "GET", url: url, tls: tls, timeouts: timeouts)) { _, _ in false }
@@ -77,10 +80,10 @@ public struct ShacacheClient: Sendable {
 
     /// POSTs with retries, then insists on `201` and the hex SHA-512 as the whole body,
     /// as upstream clients do.
-    private func post(_ request: HTTPRequest, expecting sha512: String) throws(HTTPClientError) {
+    func post(_ request: HTTPRequest, expecting sha512: String, using curl: CurlEasy = CurlEasy()) throws(HTTPClientError) {
         try retry.run { () throws(HTTPClientError) in
             var answer: [UInt8] = []
-            let head = try CurlEasy().perform(request) { _, chunk in
+            let head = try curl.perform(request) { _, chunk in
                 answer.append(contentsOf: chunk.prefix(4096 - answer.count))
                 return true
             }

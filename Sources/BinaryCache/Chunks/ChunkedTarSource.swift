@@ -1,0 +1,124 @@
+import Foundation
+import NetcacheProtocol
+
+/// Turns a chunk index and its chunks back into the tar stream of the release, a piece at
+/// a time, for `SafeExtractor`: the tree then goes through the same checks and the same
+/// writer as a whole archive (names, symlinks, hard links, modes, budget, durability).
+///
+/// Each placeholder is checked to be in the content where the index says, and the node's
+/// root (`replacement`, padded to the length of the root the tree was built under) is
+/// written in its place: relocation happens while the stream is made. At most one chunk
+/// and what libarchive buffers are in memory.
+final class ChunkedTarSource {
+    private let index: ChunkIndex
+    private let top: String
+    private let replacement: [UInt8]
+    private let supply: ChunkSupply
+    private var writer: TarStreamWriter?
+    private var pending: [UInt8] = []
+    private var nextEntry = 0
+    private var file: (path: String, roots: [Int], length: Int, position: Int, nextRoot: Int)?
+    private var chunk: [UInt8] = []
+    private var chunkOffset = 0
+    private var nextChunk = 0
+    private var done = false
+
+    init(index: ChunkIndex, top: String, replacement: [UInt8], supply: ChunkSupply) throws {
+        self.index = index
+        self.top = top
+        self.replacement = replacement
+        self.supply = supply
+        writer = try TarStreamWriter { [unowned self] bytes in pending.append(contentsOf: bytes) }
+    }
+
+    /// The next piece of the tar stream; `nil` at its end.
+    func next() throws -> [UInt8]? {
+        while pending.isEmpty && !done { try step() }
+        guard !pending.isEmpty else { return nil }
+        defer { pending = [] }
+        return pending
+    }
+
+    private func step() throws {
+        guard let writer else { return }
+        if var current = file {
+            defer { file = current.position == current.length ? nil : current }
+            if current.nextRoot < current.roots.count, current.position == current.roots[current.nextRoot] {
+                let found = try take(ChunkIndex.placeholder.count)
+                guard found == ChunkIndex.placeholder else {
+                    throw ChunkIndexError("\(current.path) holds no placeholder at byte \(current.position) of its content")
+                }
+                try replacement.withUnsafeBytes { try writer.writeData($0, path: current.path) }
+                current.position += found.count
+                current.nextRoot += 1
+                return
+            }
+            let end = current.nextRoot < current.roots.count ? current.roots[current.nextRoot] : current.length
+            try loadChunkIfUsed()
+            let count = min(end - current.position, chunk.count - chunkOffset)
+            try chunk.withUnsafeBytes { try writer.writeData(UnsafeRawBufferPointer(rebasing: $0[chunkOffset..<(chunkOffset + count)]), path: current.path) }
+            chunkOffset += count
+            current.position += count
+            return
+        }
+        guard nextEntry < index.entries.count else {
+            guard chunkOffset == chunk.count, nextChunk == index.chunks.count else { throw ChunkIndexError("chunks hold more than the files") }
+            try writer.close()
+            self.writer = nil
+            done = true
+            return
+        }
+        let item = index.entries[nextEntry]
+        nextEntry += 1
+        let entry = ArchiveEntry()
+        let name = item.path.isEmpty ? top : top + "/" + item.path
+        switch item {
+        case .directory(_, let mode, let mtime):
+            entry.set(pathname: name, type: S_IFDIR, permissions: mode, mtime: mtime)
+        case .file(let path, let mode, let mtime, let size, let length, let roots):
+            entry.set(pathname: name, type: S_IFREG, permissions: mode, mtime: mtime)
+            entry.setSize(size)
+            if length > 0 { file = (path, roots, length, 0, 0) }
+        case .symlink(_, let mtime, let target, let roots):
+            entry.set(pathname: name, type: S_IFLNK, permissions: 0o777, mtime: mtime)
+            entry.setSymlink(try restored(target, roots: roots, path: item.path))
+        case .hardLink(_, let first):
+            entry.set(pathname: name, type: S_IFREG, permissions: 0, mtime: 0)
+            entry.setHardlink(top + "/" + first)
+        }
+        try writer.write(entry)
+    }
+
+    /// A symlink target with the node's root in place of each placeholder.
+    private func restored(_ target: String, roots: [Int], path: String) throws -> String {
+        var bytes = Array(target.utf8)
+        for offset in roots.reversed() {
+            guard bytes[offset..<(offset + ChunkIndex.placeholder.count)].elementsEqual(ChunkIndex.placeholder) else {
+                throw ChunkIndexError("symlink \(path) holds no placeholder at byte \(offset)")
+            }
+            bytes.replaceSubrange(offset..<(offset + ChunkIndex.placeholder.count), with: replacement)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The next chunk once the current one is used up.
+    private func loadChunkIfUsed() throws {
+        guard chunkOffset == chunk.count else { return }
+        guard nextChunk < index.chunks.count else { throw ChunkIndexError("files hold more than the chunks") }
+        chunk = try supply.chunk(nextChunk)
+        chunkOffset = 0
+        nextChunk += 1
+    }
+
+    /// `count` bytes of the content stream, across chunks.
+    private func take(_ count: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        while bytes.count < count {
+            try loadChunkIfUsed()
+            let piece = min(count - bytes.count, chunk.count - chunkOffset)
+            bytes += chunk[chunkOffset..<(chunkOffset + piece)]
+            chunkOffset += piece
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import NetcacheClient
+import NetcacheProtocol
+
+extension Installer {
+    /// What one chunked install took from where, for `install --verbose`.
+    struct ChunkReport {
+        var seeded: [String: (chunks: Int, bytes: Int)]
+        var fetched: (chunks: Int, bytes: Int)
+        var chunks: Int
+    }
+
+    /// The node's seeds: the chunk cache when configured, then the installed releases.
+    func chunkSeeds(root: Int32) throws -> (seeds: [any ChunkSeed], cache: ChunkCache?) {
+        let cache = try settings.chunkCache.map { try ChunkCache(path: $0, limit: settings.chunkCacheSize) }
+        return ((cache.map { [$0] } ?? []) + [InstalledTrees(root: root)], cache)
+    }
+
+    /// The index an entry signs: its blob fetched no further than its signed size,
+    /// checked, then read.
+    static func chunkIndex(of entry: BinaryEntry, from shacache: ShacacheClient) throws -> (index: ChunkIndex, blob: [UInt8]) {
+        guard let size = entry.size else { throw ChunkIndexError("the entry signs no size for its index") }
+        let blob = try ShacacheConnection(shacache).download(entry.sha512, size: size)
+        let index = try ChunkIndex(decoding: blob)
+        guard let built = try entry.builtUnder(), normalisedRoot(index.from) == built else {
+            throw ChunkIndexError("built under \(index.from), where its entry says \((try? entry.builtUnder()) ?? "nothing")")
+        }
+        return (index, blob)
+    }
+
+    /// Expands a chunked entry: the index first, then the chunks from the node's seeds or
+    /// shacache, assembled into the tar stream that the same safe extractor writes into
+    /// staging, with this node's root written back in place of each placeholder.
+    func expandChunks(_ entry: BinaryEntry, from shacache: ShacacheClient, top: String, root: SoftwareRoot, target: String) throws -> String? {
+        let (index, blob) = try Self.chunkIndex(of: entry, from: shacache)
+        let replacement = try RelocationPlan.make(for: entry, to: settings.softwareRoot)?.rewrite.replacement ?? Array((index.from + "/").utf8)
+        let budget = ExtractionBudget(
+            entries: entry.fileCount, bytes: entry.unpackedSize,
+            freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
+        let owner = try ownerWhenRoot(of: root)
+        let (seeds, cache) = try chunkSeeds(root: root.descriptor)
+        let supply = try ChunkSupply(chunks: index.chunks, seeds: seeds, cache: cache, shacache: shacache, connections: settings.chunkConnections)
+        defer { supply.cancel() }
+        try Interruption.stoppable(stop: { supply.cancel() }) {
+            let source = try ChunkedTarSource(index: index, top: top, replacement: replacement, supply: supply)
+            let staging = try root.makeStagingDirectory()
+            defer { staging.remove() }
+            var extractor = SafeExtractor(staging: staging, top: top, owner: owner, budget: budget, durability: settings.durability)
+            extractor.onEntry = onExtracted
+            let tree: TreeWriter
+            do {
+                tree = try extractor.extract(from: source.next)
+            } catch {
+                try Interruption.check()
+                throw error
+            }
+            do {
+                try Interruption.check()
+                try tree.finish()
+            } catch {
+                tree.cancel()
+                throw error
+            }
+            try Interruption.check()
+            do {
+                try staging.move(top, to: target)
+            } catch is StagingDirectory.TargetExists {
+                throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed")
+            }
+        }
+        let tally = supply.tally
+        for (name, counted) in tally.seeded.sorted(by: { $0.key < $1.key }) {
+            explain("\(counted.chunks) chunk\(counted.chunks == 1 ? "" : "s") (\(counted.bytes) bytes) from \(name)")
+        }
+        explain("\(tally.fetched.chunks) of \(index.chunks.count) chunks fetched (\(tally.fetched.bytes) bytes, with the \(blob.count)-byte index)")
+        var warnings: [String] = []
+        if let failure = InstalledTrees.keep(blob, md5: top, root: root.descriptor) {
+            warnings.append("installed, but its chunk index was not kept to seed later installs: \(failure)")
+        }
+        cache?.trim()
+        guard fsync(root.descriptor) == 0 else {
+            warnings.append("installed, but \(root.path) could not be flushed after the move: \(String(cString: strerror(errno)))")
+            return warnings.joined(separator: "; ")
+        }
+        return warnings.isEmpty ? nil : warnings.joined(separator: "; ")
+    }
+}
