@@ -10,10 +10,11 @@ extension Installer {
         var chunks: Int
     }
 
-    /// The node's seeds: the chunk cache when configured, then the installed releases.
+    /// The node's seeds: the chunk cache when configured, then the installed releases
+    /// (none when `root`, software_root's descriptor, is not open).
     func chunkSeeds(root: Int32) throws -> (seeds: [any ChunkSeed], cache: ChunkCache?) {
         let cache = try settings.chunkCache.map { try ChunkCache(path: $0, limit: settings.chunkCacheSize) }
-        return ((cache.map { [$0] } ?? []) + [InstalledTrees(root: root)], cache)
+        return ((cache.map { [$0] } ?? []) + (root >= 0 ? [InstalledTrees(root: root)] : []), cache)
     }
 
     /// The index an entry signs: its blob fetched no further than its signed size,

@@ -88,3 +88,25 @@ public struct Lookup {
         return candidates
     }
 }
+
+extension Lookup {
+    /// The bytes an install of `candidate` on this node would fetch, given what its seeds
+    /// hold (the chunk cache, the releases installed from chunk indexes, if unchanged): a
+    /// chunked entry's index and the chunks nothing here holds; a whole archive's size.
+    /// `nil` for an entry that would not install (its blobs are not fetched for an
+    /// untrusted entry) or that signs no size.
+    public func bytesToFetch(_ candidate: Candidate) throws -> Int? {
+        guard candidate.installable else { return nil }
+        guard candidate.entry.format == .chunks else { return candidate.entry.size }
+        let (index, blob) = try Installer.chunkIndex(of: candidate.entry, from: cache.shacache)
+        let root = open(settings.softwareRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        defer { if root >= 0 { close(root) } }
+        let seeds = try Installer(settings: settings).chunkSeeds(root: root).seeds
+        var counted = Set<String>()
+        var bytes = blob.count
+        for chunk in index.chunks where counted.insert(chunk.blob).inserted && !seeds.contains(where: { $0.holds(chunk) }) {
+            bytes += chunk.blobSize
+        }
+        return bytes
+    }
+}

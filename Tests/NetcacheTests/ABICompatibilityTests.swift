@@ -90,7 +90,7 @@ final class ABICompatibilityTests: XCTestCase {
 
         let lookup = try netcache("lookup", "binary-sr", "-c", try fixture.config(), fixture.softwareURL, "--json")
         let rows = try XCTUnwrap(try JSONValue(parsing: Array(lookup.stdout)).arrayValue)
-        let zstd = try XCTUnwrap(rows.first { $0.objectValue?["format"] == .string("zstd") }?.objectValue)
+        let zstd = try XCTUnwrap(rows.first { $0.objectValue?["format"] == .string("chunks") }?.objectValue)
         let rules = try XCTUnwrap(zstd["rules"]?.objectValue)
         XCTAssertEqual(rules["distribution"]?.objectValue?["compatible"], .bool(true))
         XCTAssertEqual(rules["abi"]?.objectValue?["compatible"], .bool(false))

@@ -15,14 +15,14 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertEqual(published.status, 0, published.stderr)
         XCTAssertTrue(published.output.contains("left out: .netrc (credentials (.netrc))"), published.output)
         XCTAssertTrue(published.output.contains("left out: parts/.netrc (credentials (.netrc))"), published.output)
-        XCTAssertTrue(published.output.contains("published: netcache:\(fixture.md5) zstd"), published.output)
+        XCTAssertTrue(published.output.contains("published: netcache:\(fixture.md5) chunks"), published.output)
         XCTAssertTrue(published.output.contains("published: \(fixture.md5) gzip"), published.output)
 
         let original = fixture.directory.appendingPathComponent("original").path
         try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
         let installed = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
         XCTAssertEqual(installed.status, 0, installed.stderr)
-        XCTAssertTrue(installed.output.hasPrefix("installed: \(fixture.release) from netcache:\(fixture.md5) (zstd"), installed.output)
+        XCTAssertTrue(installed.output.hasPrefix("installed: \(fixture.release) from netcache:\(fixture.md5) (chunks"), installed.output)
 
         try ReleaseTree.assertSameTree(original, fixture.release)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.release + "/.netrc"))
@@ -66,7 +66,7 @@ final class PublishInstallTests: XCTestCase {
         try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
         let settings = try BinaryCacheSettings(file: INIFile(contentsOf: legacyOnly))
         let candidates = try Lookup(settings: settings).entries(softwareURL: fixture.softwareURL)
-        XCTAssertEqual(candidates.map(\.entry.format), [.zstd, .gzip])
+        XCTAssertEqual(candidates.map(\.entry.format), [.chunks, .gzip])
         let gzip = try XCTUnwrap(candidates.last)
         try Installer(settings: settings).expandForTest(gzip.entry, md5: fixture.md5)
         try ReleaseTree.assertSameTree(original, fixture.release)

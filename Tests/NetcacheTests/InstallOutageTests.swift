@@ -54,7 +54,7 @@ final class InstallOutageTests: XCTestCase {
     func testACacheOnAClosedPortBuilds() throws {
         let closed = try SilentListener.closedPortURL()
         let result = try install(try config(cache: closed + "/shacache"))
-        try assertBuildsSaying(result, "binary cache unavailable: zstd entry")
+        try assertBuildsSaying(result, "binary cache unavailable: chunks entry")
         XCTAssertTrue(result.stderr.contains("gzip entry"), "the gzip entry was not tried: \(result.stderr)")
         XCTAssertTrue(result.stderr.contains("GET \(closed)/shacache/"), result.stderr)
     }
@@ -69,19 +69,19 @@ final class InstallOutageTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 15, "binary-cache-low-speed-time was not applied")
     }
 
-    func testADeletedZstdBlobInstallsFromTheGzipEntry() throws {
-        try FileManager.default.removeItem(at: try blobPath("zstd"))
+    func testADeletedChunkIndexInstallsFromTheGzipEntry() throws {
+        try FileManager.default.removeItem(at: try blobPath("chunks"))
         let result = try install(try fixture.config())
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.output.hasPrefix("installed: \(fixture.release) from \(fixture.md5) (gzip"), result.output)
-        XCTAssertTrue(result.stderr.contains("zstd entry"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("chunks entry"), result.stderr)
         XCTAssertTrue(result.stderr.contains("HTTP 404"), result.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.release + "/bin/run"))
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
     }
 
-    func testACorruptedZstdBlobInstallsFromTheGzipEntry() throws {
-        let blob = try blobPath("zstd")
+    func testACorruptedChunkIndexInstallsFromTheGzipEntry() throws {
+        let blob = try blobPath("chunks")
         var bytes = try Data(contentsOf: blob)
         for index in stride(from: 100, to: bytes.count - 100, by: 997) { bytes[index] ^= 0xA5 }
         try bytes.write(to: blob)
@@ -148,8 +148,8 @@ final class InstallOutageTests: XCTestCase {
         }
     }
 
-    func testTheWrapperInstallsFromTheGzipEntryWhenTheZstdBlobIsLostOrCorrupt() throws {
-        let blob = try blobPath("zstd")
+    func testTheWrapperInstallsFromTheGzipEntryWhenTheChunkIndexIsLostOrCorrupt() throws {
+        let blob = try blobPath("chunks")
         var bytes = try Data(contentsOf: blob)
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: blob)

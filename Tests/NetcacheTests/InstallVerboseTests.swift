@@ -19,10 +19,11 @@ final class InstallVerboseTests: XCTestCase {
         let installed = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL, "-v")
         XCTAssertEqual(installed.status, 0, installed.stderr)
         let lines = installed.stderr.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.count, 5, installed.stderr)
-        XCTAssertTrue(lines[1].hasPrefix("netcache: netcache:\(fixture.md5) zstd ") && lines[1].hasSuffix(": installable"), installed.stderr)
+        XCTAssertEqual(lines.count, 6, installed.stderr)
+        XCTAssertTrue(lines[1].hasPrefix("netcache: netcache:\(fixture.md5) chunks ") && lines[1].hasSuffix(": installable"), installed.stderr)
         XCTAssertTrue(lines[2].hasPrefix("netcache: \(fixture.md5) gzip ") && lines[2].hasSuffix(": installable"), installed.stderr)
-        XCTAssertTrue(lines[3].hasPrefix("netcache: trying netcache:\(fixture.md5) zstd entry "), installed.stderr)
-        XCTAssertTrue(lines[4].hasPrefix("netcache: installed netcache:\(fixture.md5) zstd entry ") && lines[4].hasSuffix(" into \(fixture.release)"), installed.stderr)
+        XCTAssertTrue(lines[3].hasPrefix("netcache: trying netcache:\(fixture.md5) chunks entry "), installed.stderr)
+        XCTAssertTrue(lines[4].hasPrefix("netcache: 1 of 1 chunks fetched ("), installed.stderr)
+        XCTAssertTrue(lines[5].hasPrefix("netcache: installed netcache:\(fixture.md5) chunks entry ") && lines[5].hasSuffix(" into \(fixture.release)"), installed.stderr)
     }
 }

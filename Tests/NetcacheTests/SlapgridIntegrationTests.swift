@@ -103,7 +103,7 @@ final class SlapgridIntegrationTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try String(contentsOfFile: calls, encoding: .utf8), "node software --cfg \(config) --all\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: cachedRelease + "/bin/run"), "cached release not installed")
-        XCTAssertTrue(result.output.contains("published: netcache:\(fixture.md5) zstd"), result.output)
+        XCTAssertTrue(result.output.contains("published: netcache:\(fixture.md5) chunks"), result.output)
         XCTAssertFalse(result.output.contains("published: netcache:\(StreamingDigest.md5Hex(of: cachedURL))"), result.output)
     }
 }

@@ -15,7 +15,7 @@ final class ChunkedTarSource {
     private let replacement: [UInt8]
     private let supply: ChunkSupply
     private var writer: TarStreamWriter?
-    private var pending: [UInt8] = []
+    private let pending = Pending()
     private var nextEntry = 0
     private var file: (path: String, roots: [Int], length: Int, position: Int, nextRoot: Int)?
     private var chunk: [UInt8] = []
@@ -28,15 +28,21 @@ final class ChunkedTarSource {
         self.top = top
         self.replacement = replacement
         self.supply = supply
-        writer = try TarStreamWriter { [unowned self] bytes in pending.append(contentsOf: bytes) }
+        writer = try TarStreamWriter { [pending] bytes in pending.bytes.append(contentsOf: bytes) }
     }
 
     /// The next piece of the tar stream; `nil` at its end.
     func next() throws -> [UInt8]? {
-        while pending.isEmpty && !done { try step() }
-        guard !pending.isEmpty else { return nil }
-        defer { pending = [] }
-        return pending
+        while pending.bytes.isEmpty && !done { try step() }
+        guard !pending.bytes.isEmpty else { return nil }
+        defer { pending.bytes = [] }
+        return pending.bytes
+    }
+
+    /// What libarchive wrote since the last piece. Its own object: the writer, freed after
+    /// this source, may still flush into it.
+    private final class Pending {
+        var bytes: [UInt8] = []
     }
 
     private func step() throws {

@@ -11,4 +11,10 @@ extension ShadirEntry {
         }
         return blobs
     }
+
+    /// Whether the entry's blob is a chunk index (`compression: chunks`): the chunks it
+    /// lists are the entry's too, though only the index names them.
+    public var namesChunkIndex: Bool {
+        fields?["compression"]?.stringValue == "chunks"
+    }
 }

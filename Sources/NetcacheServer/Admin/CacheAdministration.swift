@@ -18,13 +18,18 @@ public struct CacheAdministration {
     public struct KeySummary: Sendable {
         public let key: String
         public let entries: Int
-        /// The bytes of the stored blobs its entries name, each counted once.
+        /// The bytes of the stored blobs its entries name (with their indexes' chunks), each
+        /// counted once.
         public let bytes: Int
     }
 
     public struct Usage: Sendable {
         public var blobs = 0
+        /// What the store holds: each blob once, however many entries share it.
         public var bytes = 0
+        /// What the entries name, each key's blobs (a chunked release's chunks included)
+        /// counted for that key: the store's size were nothing shared between keys.
+        public var logicalBytes = 0
         /// Entries by the part of their key before `:` (`file-urlmd5`, `pypi`,
         /// `slapos-binary-cache`, ...); a key with none counts as `other` (SlapOS's legacy
         /// binary-cache keys, an md5 alone).
@@ -36,8 +41,9 @@ public struct CacheAdministration {
     /// The keys starting with `prefix`, in the order of their first entry.
     public func keys(prefix: String = "") async throws -> [KeySummary] {
         var summaries: [KeySummary] = []
+        let chunks = IndexedChunks(backends.blobs)
         for key in try await backends.entries.keys() where key.hasPrefix(prefix) {
-            summaries.append(try await summary(of: key))
+            summaries.append(try await summary(of: key, chunks: chunks))
         }
         return summaries
     }
@@ -46,19 +52,25 @@ public struct CacheAdministration {
     /// other keys may name it. When none does any more, its last use becomes now, so that
     /// `sweepUnreferenced` counts from the moment nothing named it.
     public func removeEntries(key: String, naming sha512: String) async throws -> Int {
-        let bodies = try await backends.entries.bodies(for: key).filter { Self.blobs(namedBy: $0).first == sha512 }
+        let bodies = try await backends.entries.bodies(for: key).filter { NamedBlobs.of($0).first == sha512 }
         guard !bodies.isEmpty else { return 0 }
+        let chunks = IndexedChunks(backends.blobs)
+        var named = Set<String>()
+        for body in bodies { named.formUnion(try await chunks.blobs(namedBy: body)) }
         let removed = try await backends.entries.remove(key: key, bodies: bodies)
-        for blob in Set(bodies.flatMap(Self.blobs(namedBy:))) where try await keysNaming(blob).isEmpty {
+        for blob in named where try await keysNaming(blob, chunks: chunks).isEmpty {
             try await backends.blobs.touch(blob)
         }
         return removed
     }
 
-    private func keysNaming(_ sha512: String) async throws -> [String] {
+    private func keysNaming(_ sha512: String, chunks: IndexedChunks) async throws -> [String] {
         var naming: [String] = []
-        for key in try await backends.entries.keys() where try await backends.entries.bodies(for: key).contains(where: { Self.blobs(namedBy: $0).contains(sha512) }) {
-            naming.append(key)
+        for key in try await backends.entries.keys() {
+            for body in try await backends.entries.bodies(for: key) where try await chunks.blobs(namedBy: body).contains(sha512) {
+                naming.append(key)
+                break
+            }
         }
         return naming
     }
@@ -66,7 +78,7 @@ public struct CacheAdministration {
     /// Removes a stored blob that no entry names; refuses, naming the keys, while one does.
     public func removeBlob(_ sha512: String) async throws {
         guard try await backends.blobs.size(of: sha512) != nil else { throw AdministrationError("blob \(sha512) is not stored") }
-        let naming = try await keysNaming(sha512)
+        let naming = try await keysNaming(sha512, chunks: IndexedChunks(backends.blobs))
         guard naming.isEmpty else {
             throw AdministrationError("blob \(sha512.prefix(16))… is named by entries under \(naming.joined(separator: ", ")): remove those first (admin remove-entry)")
         }
@@ -102,8 +114,9 @@ public struct CacheAdministration {
     public func sweepUnreferenced(unusedSince cutoff: Date, dryRun: Bool) async throws -> [Unreferenced] {
         let epoch = try await backends.entries.beginSweep()
         var named = Set<String>()
+        let chunks = IndexedChunks(backends.blobs)
         for key in try await backends.entries.keys() {
-            for body in try await backends.entries.bodies(for: key) { named.formUnion(Self.blobs(namedBy: body)) }
+            for body in try await backends.entries.bodies(for: key) { named.formUnion(try await chunks.blobs(namedBy: body)) }
         }
         var addresses: [String] = []
         try await backends.blobs.forEachAddress { if !named.contains($0) { addresses.append($0) } }
@@ -125,11 +138,13 @@ public struct CacheAdministration {
         var kinds: [String: Int] = [:]
         var order: [String] = []
         var releases: [KeySummary] = []
+        let chunks = IndexedChunks(backends.blobs)
         for key in try await backends.entries.keys() {
             let kind = key.firstIndex(of: ":").map { String(key[..<$0]) } ?? "other"
             if kinds[kind] == nil { order.append(kind) }
-            let summary = try await summary(of: key)
+            let summary = try await summary(of: key, chunks: chunks)
             kinds[kind, default: 0] += summary.entries
+            usage.logicalBytes += summary.bytes
             if kind == "netcache" || (kind == "other" && key.count == 32) { releases.append(summary) }
         }
         usage.entriesByKind = order.map { ($0, kinds[$0]!) }
@@ -137,17 +152,14 @@ public struct CacheAdministration {
         return usage
     }
 
-    private func summary(of key: String) async throws -> KeySummary {
+    private func summary(of key: String, chunks: IndexedChunks) async throws -> KeySummary {
         let bodies = try await backends.entries.bodies(for: key)
+        var named = Set<String>()
+        for body in bodies { named.formUnion(try await chunks.blobs(namedBy: body)) }
         var bytes = 0
-        for sha512 in Set(bodies.flatMap(Self.blobs(namedBy:))) {
+        for sha512 in named {
             bytes += try await backends.blobs.size(of: sha512) ?? 0
         }
         return KeySummary(key: key, entries: bodies.count, bytes: bytes)
-    }
-
-    /// The blobs an entry names, its own first (`ShadirEntry.namedBlobs`).
-    static func blobs(namedBy body: String) -> [String] {
-        NamedBlobs.of(body)
     }
 }

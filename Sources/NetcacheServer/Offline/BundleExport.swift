@@ -12,15 +12,18 @@ public enum BundleExport {
     }
 
     /// Writes the entries of `keys` (every key when `nil`) and every blob they name that is
-    /// stored; an absent blob is said through `warn`, each blob written through `progress`
-    /// (blobs and bytes so far).
+    /// stored (a chunked release's chunks included) and not in `have`, what the site holds
+    /// already; an absent blob is said through `warn`, each blob written through
+    /// `progress` (blobs and bytes so far).
     public static func write(
-        dataDirectory: URL, keys: [String]?, to path: String, warn: (String) -> Void, progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }
+        dataDirectory: URL, keys: [String]?, have: Set<String> = [], to path: String, warn: (String) -> Void,
+        progress: (_ blobs: Int, _ bytes: Int) -> Void = { _, _ in }
     ) async throws -> Summary {
         guard FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("shadir.sqlite").path) else {
             throw BundleError("\(dataDirectory.path) is not a netcache data directory (no shadir.sqlite)")
         }
         let store = try SQLiteEntryDirectory(dataDirectory: dataDirectory)
+        let chunks = IndexedChunks(files: dataDirectory)
         var lines: [String] = []
         var blobs: [String] = []
         var named = Set<String>()
@@ -37,7 +40,7 @@ public enum BundleExport {
             if bodies.isEmpty { warn("no entry under \(key)") }
             for body in bodies {
                 lines.append(JSONValue.object(JSONObject([("key", .string(key)), ("body", .string(body))])).pythonJSON)
-                for sha512 in (try? ShadirEntry(validatingBody: Array(body.utf8)))?.namedBlobs ?? [] where named.insert(sha512).inserted {
+                for sha512 in try await chunks.blobs(namedBy: body) where !have.contains(sha512) && named.insert(sha512).inserted {
                     if FileManager.default.fileExists(atPath: FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)) {
                         blobs.append(sha512)
                     } else {

@@ -14,12 +14,16 @@ struct LookupCommand: ParsableCommand {
             commandName: "binary-sr",
             abstract: "List every binary-cache entry of a software release (like slapos cachelookup binary-sr).",
             discussion: """
-                Both keys are listed: netcache:<md5> (zstd) and <md5> (legacy gzip). For each \
-                entry: whether it is trusted, or why not (signature, expired, revoked, out of \
-                scope, below threshold, stale timestamp, rollback), whether it names this release (an \
-                entry of another release filed under this key never installs), whether it \
-                suits this machine under the rule in force and under the abi rule \
-                (binary-cache-compatibility), and why install would not take it.
+                Both keys are listed: netcache:<md5> (a chunk index, or a zstd tar from earlier \
+                versions) and <md5> (legacy gzip). For each entry: whether it is trusted, or why not \
+                (signature, expired, revoked, out of scope, below threshold, stale timestamp, \
+                rollback), whether it names this release (an entry of another release filed under \
+                this key never installs), whether it suits this machine under the rule in force and \
+                under the abi rule (binary-cache-compatibility), and why install would not take it. \
+                With --json, fetch_bytes says what an install here would download: for a chunk \
+                index, the index and the chunks that neither the chunk cache nor the releases \
+                installed from chunk indexes hold (the index is fetched to tell; null for an entry \
+                that would not install).
                 """
         )
 
@@ -39,7 +43,8 @@ struct LookupCommand: ParsableCommand {
             let candidates = try isMD5 ? lookup.entries(md5: release.lowercased()) : lookup.entries(softwareURL: release)
             if json {
                 let rows = candidates.map { candidate -> JSONValue in
-                    .object(JSONObject([
+                    let fetch = (try? lookup.bytesToFetch(candidate)) ?? nil
+                    return .object(JSONObject([
                         ("key", .string(candidate.key)),
                         ("sha512", .string(candidate.entry.sha512)),
                         ("format", .string(candidate.entry.format.rawValue)),
@@ -48,6 +53,7 @@ struct LookupCommand: ParsableCommand {
                         ("version", .string(candidate.entry.os[1])),
                         ("codename", .string(candidate.entry.os[2])),
                         ("size", candidate.entry.size.map(JSONValue.integer) ?? .null),
+                        ("fetch_bytes", fetch.map(JSONValue.integer) ?? .null),
                         ("software_url", .string(candidate.entry.softwareURL)),
                         ("same_release", .bool(candidate.namesRelease)),
                         ("compatible", .bool(candidate.compatibility.isCompatible)),

@@ -116,8 +116,13 @@ struct MirrorPullCommand: AsyncParsableCommand {
         let trusted = statements.filter { trust?.verdict(on: $0, at: now).isTrusted ?? true }
         var blobs = 0
         for statement in trusted {
-            let named = statement.entries.first?.namedBlobs ?? []
-            guard !named.isEmpty else { continue }
+            guard let first = statement.entries.first, !first.namedBlobs.isEmpty else { continue }
+            var named = first.namedBlobs
+            // A chunked release's chunks come with its index, which the signed entry bounds.
+            if first.namesChunkIndex, case .integer(let size)? = first.fields?["size"] {
+                let index = try ShacacheConnection(cache.shacache).download(named[0], size: size)
+                named += ChunkIndex.blobs(namedByIndex: index)
+            }
             for sha512 in named {
                 if let target {
                     if try await !target.hasBlob(sha512) {

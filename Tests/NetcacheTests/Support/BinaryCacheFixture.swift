@@ -60,7 +60,12 @@ final class BinaryCacheFixture {
     }
 
     /// Whatever is in software_root besides the given names (staging leftovers, partial trees).
+    /// What software_root holds besides `names`: the kept chunk indexes of installed
+    /// releases are not stray, but anything else in their directory is (a partial one).
     func strayEntries(besides names: Set<String> = []) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: softwareRoot).filter { !names.contains($0) }
+        let indexes = softwareRoot + "/.netcache-indexes"
+        let kept = (try? FileManager.default.contentsOfDirectory(atPath: indexes)) ?? []
+        let stray = kept.filter { name in !(name.utf8.count == 32 && name.allSatisfy(\.isHexDigit)) }.map { ".netcache-indexes/" + $0 }
+        return try FileManager.default.contentsOfDirectory(atPath: softwareRoot).filter { !names.contains($0) && $0 != ".netcache-indexes" } + stray
     }
 }
