@@ -11,10 +11,19 @@ extension Installer {
     }
 
     /// The node's seeds: the chunk cache when configured, then the installed releases
-    /// (none when `root`, software_root's descriptor, is not open).
-    func chunkSeeds(root: Int32) throws -> (seeds: [any ChunkSeed], cache: ChunkCache?) {
-        let cache = try settings.chunkCache.map { try ChunkCache(path: $0, limit: settings.chunkCacheSize) }
-        return ((cache.map { [$0] } ?? []) + (root >= 0 ? [InstalledTrees(root: root)] : []), cache)
+    /// (none when `root`, software_root's descriptor, is not open). A chunk cache that
+    /// cannot be used is left out, and said: it only saves transfers.
+    func chunkSeeds(root: Int32) -> (seeds: [any ChunkSeed], cache: ChunkCache?, warning: String?) {
+        var cache: ChunkCache?
+        var warning: String?
+        if let path = settings.chunkCache {
+            do {
+                cache = try ChunkCache(path: path, limit: settings.chunkCacheSize)
+            } catch {
+                warning = "\(error); installing without it"
+            }
+        }
+        return ((cache.map { [$0] } ?? []) + (root >= 0 ? [InstalledTrees(root: root)] : []), cache, warning)
     }
 
     /// The index an entry signs: its blob fetched no further than its signed size,
@@ -39,7 +48,7 @@ extension Installer {
             entries: entry.fileCount, bytes: entry.unpackedSize,
             freeSpaceFloor: entry.unpackedSize == nil ? settings.minimumFreeSpace : 0, root: root.path)
         let owner = try ownerWhenRoot(of: root)
-        let (seeds, cache) = try chunkSeeds(root: root.descriptor)
+        let (seeds, cache, cacheWarning) = chunkSeeds(root: root.descriptor)
         let supply = try ChunkSupply(chunks: index.chunks, seeds: seeds, cache: cache, shacache: shacache, connections: settings.chunkConnections)
         defer { supply.cancel() }
         try Interruption.stoppable(stop: { supply.cancel() }) {
@@ -74,7 +83,7 @@ extension Installer {
             explain("\(counted.chunks) chunk\(counted.chunks == 1 ? "" : "s") (\(counted.bytes) bytes) from \(name)")
         }
         explain("\(tally.fetched.chunks) of \(index.chunks.count) chunks fetched (\(tally.fetched.bytes) bytes, with the \(blob.count)-byte index)")
-        var warnings: [String] = []
+        var warnings = cacheWarning.map { [$0] } ?? []
         if let failure = InstalledTrees.keep(blob, md5: top, root: root.descriptor) {
             warnings.append("installed, but its chunk index was not kept to seed later installs: \(failure)")
         }

@@ -101,7 +101,7 @@ extension Lookup {
         let (index, blob) = try Installer.chunkIndex(of: candidate.entry, from: cache.shacache)
         let root = open(settings.softwareRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         defer { if root >= 0 { close(root) } }
-        let seeds = try Installer(settings: settings).chunkSeeds(root: root).seeds
+        let seeds = Installer(settings: settings).chunkSeeds(root: root).seeds
         var counted = Set<String>()
         var bytes = blob.count
         for chunk in index.chunks where counted.insert(chunk.blob).inserted && !seeds.contains(where: { $0.holds(chunk) }) {

@@ -76,7 +76,7 @@ public struct Publisher {
         let scan = ABIScan(releasePath: release)
         let relocation = try RelocationScan(softwareRoot: root, spoolDirectory: root)
         let uploader = try ChunkUploader(shacache: cache.shacache)
-        let chunks = ChunkIndexBuilder(softwareRoot: root, relocation: relocation, uploader: uploader)
+        let chunks = ChunkIndexBuilder(softwareRoot: root, release: md5, relocation: relocation, uploader: uploader)
         // The relocation scan first: the chunk index normalises what it found.
         let packer = TreePacker(
             source: release, top: md5, ownerName: owner.user, groupName: owner.group, excludePatterns: settings.excludePatterns,

@@ -7,7 +7,8 @@ import NetcacheProtocol
 ///
 /// Each placeholder is checked to be in the content where the index says, and the node's
 /// root (`replacement`, padded to the length of the root the tree was built under) is
-/// written in its place: relocation happens while the stream is made. At most one chunk
+/// written in its place, and the release's name (`top`) in place of each release marker:
+/// relocation happens while the stream is made. At most one chunk
 /// and what libarchive buffers are in memory.
 final class ChunkedTarSource {
     private let index: ChunkIndex
@@ -17,7 +18,7 @@ final class ChunkedTarSource {
     private var writer: TarStreamWriter?
     private let pending = Pending()
     private var nextEntry = 0
-    private var file: (path: String, roots: [Int], length: Int, position: Int, nextRoot: Int)?
+    private var file: (path: String, substitutions: [ChunkSubstitution], length: Int, position: Int, next: Int)?
     private var chunk: [UInt8] = []
     private var chunkOffset = 0
     private var nextChunk = 0
@@ -49,17 +50,18 @@ final class ChunkedTarSource {
         guard let writer else { return }
         if var current = file {
             defer { file = current.position == current.length ? nil : current }
-            if current.nextRoot < current.roots.count, current.position == current.roots[current.nextRoot] {
-                let found = try take(ChunkIndex.placeholder.count)
-                guard found == ChunkIndex.placeholder else {
-                    throw ChunkIndexError("\(current.path) holds no placeholder at byte \(current.position) of its content")
+            if current.next < current.substitutions.count, current.position == current.substitutions[current.next].offset {
+                let substitution = current.substitutions[current.next]
+                let found = try take(substitution.normalised.count)
+                guard found == substitution.normalised else {
+                    throw ChunkIndexError("\(current.path) holds no \(substitution.isRoot ? "placeholder" : "release marker") at byte \(current.position) of its content")
                 }
-                try replacement.withUnsafeBytes { try writer.writeData($0, path: current.path) }
+                try output(for: substitution).withUnsafeBytes { try writer.writeData($0, path: current.path) }
                 current.position += found.count
-                current.nextRoot += 1
+                current.next += 1
                 return
             }
-            let end = current.nextRoot < current.roots.count ? current.roots[current.nextRoot] : current.length
+            let end = current.next < current.substitutions.count ? current.substitutions[current.next].offset : current.length
             try loadChunkIfUsed()
             let count = min(end - current.position, chunk.count - chunkOffset)
             try chunk.withUnsafeBytes { try writer.writeData(UnsafeRawBufferPointer(rebasing: $0[chunkOffset..<(chunkOffset + count)]), path: current.path) }
@@ -81,13 +83,13 @@ final class ChunkedTarSource {
         switch item {
         case .directory(_, let mode, let mtime):
             entry.set(pathname: name, type: S_IFDIR, permissions: mode, mtime: mtime)
-        case .file(let path, let mode, let mtime, let size, let length, let roots):
+        case .file(let path, let mode, let mtime, let size, let length, let roots, let releases):
             entry.set(pathname: name, type: S_IFREG, permissions: mode, mtime: mtime)
             entry.setSize(size)
-            if length > 0 { file = (path, roots, length, 0, 0) }
-        case .symlink(_, let mtime, let target, let roots):
+            if length > 0 { file = (path, ChunkSubstitution.of(roots: roots, releases: releases), length, 0, 0) }
+        case .symlink(_, let mtime, let target, let roots, let releases):
             entry.set(pathname: name, type: S_IFLNK, permissions: 0o777, mtime: mtime)
-            entry.setSymlink(try restored(target, roots: roots, path: item.path))
+            entry.setSymlink(try restored(target, substitutions: ChunkSubstitution.of(roots: roots, releases: releases), path: item.path))
         case .hardLink(_, let first):
             entry.set(pathname: name, type: S_IFREG, permissions: 0, mtime: 0)
             entry.setHardlink(top + "/" + first)
@@ -95,14 +97,20 @@ final class ChunkedTarSource {
         try writer.write(entry)
     }
 
-    /// A symlink target with the node's root in place of each placeholder.
-    private func restored(_ target: String, roots: [Int], path: String) throws -> String {
+    /// What this node writes for a substitution: its root, or the release's name.
+    private func output(for substitution: ChunkSubstitution) -> [UInt8] {
+        substitution.isRoot ? replacement : Array(top.utf8)
+    }
+
+    /// A symlink target with the node's root and the release's name written back.
+    private func restored(_ target: String, substitutions: [ChunkSubstitution], path: String) throws -> String {
         var bytes = Array(target.utf8)
-        for offset in roots.reversed() {
-            guard bytes[offset..<(offset + ChunkIndex.placeholder.count)].elementsEqual(ChunkIndex.placeholder) else {
-                throw ChunkIndexError("symlink \(path) holds no placeholder at byte \(offset)")
+        for substitution in substitutions.reversed() {
+            let range = substitution.offset..<(substitution.offset + substitution.normalised.count)
+            guard bytes[range].elementsEqual(substitution.normalised) else {
+                throw ChunkIndexError("symlink \(path) holds no \(substitution.isRoot ? "placeholder" : "release marker") at byte \(substitution.offset)")
             }
-            bytes.replaceSubrange(offset..<(offset + ChunkIndex.placeholder.count), with: replacement)
+            bytes.replaceSubrange(range, with: output(for: substitution))
         }
         return String(decoding: bytes, as: UTF8.self)
     }

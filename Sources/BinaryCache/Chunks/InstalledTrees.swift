@@ -17,7 +17,7 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
     private struct Tree {
         let md5: String
         /// Each file's path, first byte in the content stream, length and roots.
-        let files: [(path: TreePath, start: Int, length: Int, roots: [Int])]
+        let files: [(path: TreePath, start: Int, length: Int, substitutions: [ChunkSubstitution])]
         let rootLength: Int
     }
 
@@ -47,11 +47,11 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
     }
 
     private func add(_ index: ChunkIndex, md5: String) {
-        var files: [(path: TreePath, start: Int, length: Int, roots: [Int])] = []
+        var files: [(path: TreePath, start: Int, length: Int, substitutions: [ChunkSubstitution])] = []
         var position = 0
-        for case .file(let path, _, _, _, let length, let roots) in index.entries {
+        for case .file(let path, _, _, _, let length, let roots, let releases) in index.entries {
             guard let treePath = try? TreePath(validating: path) else { return }
-            files.append((treePath, position, length, roots))
+            files.append((treePath, position, length, ChunkSubstitution.of(roots: roots, releases: releases)))
             position += length
         }
         let tree = trees.count
@@ -91,10 +91,10 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
         return bytes
     }
 
-    /// Appends `range` of a file's normalised content: its bytes, with the placeholder where
-    /// the index lists a root.
+    /// Appends `range` of a file's normalised content: its bytes, with the placeholder and
+    /// the release marker where the index lists them.
     private func read(
-        _ file: (path: TreePath, start: Int, length: Int, roots: [Int]), normalised range: Range<Int>, tree: Tree,
+        _ file: (path: TreePath, start: Int, length: Int, substitutions: [ChunkSubstitution]), normalised range: Range<Int>, tree: Tree,
         cursor: DirectoryCursor, into bytes: inout [UInt8]
     ) -> Bool {
         guard let directory = try? cursor.open(([tree.md5] + file.path.components.dropLast())[...]) else { return false }
@@ -103,25 +103,27 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
-        let placeholder = ChunkIndex.placeholder
-        let growth = tree.rootLength - placeholder.count
-        // Plain stretches between placeholders, and the placeholders, in order.
+        // Plain stretches between substitutions, and the substitutions, in order; a root
+        // takes more bytes in the file than its placeholder in the stream.
+        let growth = tree.rootLength - ChunkIndex.placeholder.count
         var position = 0
         var shift = 0
-        for boundary in file.roots + [file.length] {
-            let plain = max(position, range.lowerBound)..<min(boundary, range.upperBound)
-            if !plain.isEmpty {
-                let start = bytes.count
-                bytes += [UInt8](repeating: 0, count: plain.count)
-                let got = bytes.withUnsafeMutableBytes { preadFully(descriptor, UnsafeMutableRawBufferPointer(rebasing: $0[start...]), at: plain.lowerBound + shift) }
-                guard got == plain.count else { return false }
-            }
-            guard boundary < file.length else { break }
-            let marker = max(boundary, range.lowerBound)..<min(boundary + placeholder.count, range.upperBound)
-            if !marker.isEmpty { bytes += placeholder[(marker.lowerBound - boundary)..<(marker.upperBound - boundary)] }
-            position = boundary + placeholder.count
-            shift += growth
+        func plain(upTo end: Int) -> Bool {
+            let stretch = max(position, range.lowerBound)..<min(end, range.upperBound)
+            guard !stretch.isEmpty else { return true }
+            let start = bytes.count
+            bytes += [UInt8](repeating: 0, count: stretch.count)
+            return bytes.withUnsafeMutableBytes { preadFully(descriptor, UnsafeMutableRawBufferPointer(rebasing: $0[start...]), at: stretch.lowerBound + shift) } == stretch.count
         }
+        for substitution in file.substitutions {
+            guard plain(upTo: substitution.offset) else { return false }
+            let end = substitution.offset + substitution.normalised.count
+            let marked = max(substitution.offset, range.lowerBound)..<min(end, range.upperBound)
+            if !marked.isEmpty { bytes += substitution.normalised[(marked.lowerBound - substitution.offset)..<(marked.upperBound - substitution.offset)] }
+            position = end
+            if substitution.isRoot { shift += growth }
+        }
+        guard plain(upTo: file.length) else { return false }
         return true
     }
 

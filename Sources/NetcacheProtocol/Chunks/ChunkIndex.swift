@@ -14,6 +14,8 @@ import FoundationEssentials
 /// files, not with their bytes).
 public struct ChunkIndex: Sendable, Equatable {
     public static let placeholder: [UInt8] = Array("@SOFTWARE_ROOT@/".utf8)
+    /// Stands for the release's own directory name after a placeholder: as long as an MD5.
+    public static let releaseMarker: [UInt8] = Array("@@@@@@@@SOFTWARE_RELEASE@@@@@@@@".utf8)
     /// The format's version, refused when it is not this one.
     static let version = 1
     /// The largest decompressed index a node reads.
@@ -56,10 +58,13 @@ public struct ChunkIndex: Sendable, Equatable {
             switch entry {
             case .directory(let path, let mode, let mtime):
                 return .array([.string("d"), .string(path), .integer(Int(mode)), .integer(mtime)])
-            case .file(let path, let mode, let mtime, let size, let length, let roots):
-                return .array([.string("f"), .string(path), .integer(Int(mode)), .integer(mtime), .integer(size), .integer(length), .array(roots.map(JSONValue.integer))])
-            case .symlink(let path, let mtime, let target, let roots):
-                return .array([.string("l"), .string(path), .integer(mtime), .string(target), .array(roots.map(JSONValue.integer))])
+            case .file(let path, let mode, let mtime, let size, let length, let roots, let releases):
+                return .array([
+                    .string("f"), .string(path), .integer(Int(mode)), .integer(mtime), .integer(size), .integer(length),
+                    .array(roots.map(JSONValue.integer)), .array(releases.map(JSONValue.integer)),
+                ])
+            case .symlink(let path, let mtime, let target, let roots, let releases):
+                return .array([.string("l"), .string(path), .integer(mtime), .string(target), .array(roots.map(JSONValue.integer)), .array(releases.map(JSONValue.integer))])
             case .hardLink(let path, let to):
                 return .array([.string("h"), .string(path), .string(to)])
             }
@@ -109,7 +114,7 @@ public struct ChunkIndex: Sendable, Equatable {
         entries = try entryValues.map { (value) throws(ChunkIndexError) in try Self.entry(value, growth: growth) }
         guard case .directory(path: "", _, _)? = entries.first else { throw ChunkIndexError("the first entry is not the release directory") }
         var length = 0
-        for case .file(_, _, _, _, let fileLength, _) in entries {
+        for case .file(_, _, _, _, let fileLength, _, _) in entries {
             length += fileLength
             guard length <= Int.max / 2 else { throw ChunkIndexError("content too long") }
         }
@@ -135,33 +140,48 @@ public struct ChunkIndex: Sendable, Equatable {
             }
             return value
         }
-        func roots(_ index: Int, within length: Int) throws(ChunkIndexError) -> [Int] {
-            guard index == items.count - 1, let values = items[index].arrayValue else { throw ChunkIndexError("\(path.debugDescription): no root offsets") }
-            var offsets: [Int] = []
+        func substitutions(_ index: Int, within length: Int) throws(ChunkIndexError) -> (roots: [Int], releases: [Int]) {
+            guard index == items.count - 2, let rootValues = items[index].arrayValue, let releaseValues = items[index + 1].arrayValue else {
+                throw ChunkIndexError("\(path.debugDescription): no root offsets")
+            }
+            var roots: [Int] = []
+            for value in rootValues {
+                guard case .integer(let offset) = value else { throw ChunkIndexError("\(path.debugDescription): a root offset that is not one") }
+                roots.append(offset)
+            }
+            var releases: [Int] = []
+            for value in releaseValues {
+                guard case .integer(let offset) = value, roots.contains(offset), releases.last.map({ $0 < offset }) ?? true else {
+                    throw ChunkIndexError("\(path.debugDescription): a release offset that is no root offset")
+                }
+                releases.append(offset)
+            }
             var end = 0
-            for value in values {
-                guard case .integer(let offset) = value, offset >= end, offset <= length - placeholder.count else {
+            for substitution in ChunkSubstitution.of(roots: roots, releases: releases) {
+                guard substitution.offset >= end, substitution.offset <= length - substitution.normalised.count else {
                     throw ChunkIndexError("\(path.debugDescription): root offsets out of order or outside its bytes")
                 }
-                offsets.append(offset)
-                end = offset + placeholder.count
+                end = substitution.offset + substitution.normalised.count
             }
-            return offsets
+            return (roots, releases)
         }
         switch kind {
         case "d":
             guard items.count == 4 else { break }
             return .directory(path: path, mode: UInt32(try integer(2, 0...0o7777)), mtime: try integer(3, Int(Int32.min)...Int.max))
         case "f":
-            guard items.count == 7, !path.isEmpty else { break }
+            guard items.count == 8, !path.isEmpty else { break }
             let length = try integer(5, 0...(Int.max / 4))
-            let offsets = try roots(6, within: length)
+            let offsets = try substitutions(6, within: length)
             let size = try integer(4, 0...(Int.max / 4))
-            guard size == length + offsets.count * growth else { throw ChunkIndexError("\(path.debugDescription): size and length disagree") }
-            return .file(path: path, mode: UInt32(try integer(2, 0...0o7777)), mtime: try integer(3, Int(Int32.min)...Int.max), size: size, length: length, roots: offsets)
+            guard size == length + offsets.roots.count * growth else { throw ChunkIndexError("\(path.debugDescription): size and length disagree") }
+            return .file(
+                path: path, mode: UInt32(try integer(2, 0...0o7777)), mtime: try integer(3, Int(Int32.min)...Int.max), size: size, length: length,
+                roots: offsets.roots, releases: offsets.releases)
         case "l":
-            guard items.count == 5, !path.isEmpty, let target = items[3].stringValue, !target.isEmpty, !target.utf8.contains(0) else { break }
-            return .symlink(path: path, mtime: try integer(2, Int(Int32.min)...Int.max), target: target, roots: try roots(4, within: target.utf8.count))
+            guard items.count == 6, !path.isEmpty, let target = items[3].stringValue, !target.isEmpty, !target.utf8.contains(0) else { break }
+            let offsets = try substitutions(4, within: target.utf8.count)
+            return .symlink(path: path, mtime: try integer(2, Int(Int32.min)...Int.max), target: target, roots: offsets.roots, releases: offsets.releases)
         case "h":
             guard items.count == 3, !path.isEmpty, let to = items[2].stringValue, !to.isEmpty, !to.utf8.contains(0) else { break }
             return .hardLink(path: path, to: to)

@@ -3,19 +3,46 @@
 /// a directory with the empty path.
 ///
 /// `roots` are the offsets, in the normalised bytes (a file's content, a symlink's target),
-/// where `ChunkIndex.placeholder` stands for the software_root the tree names.
+/// where `ChunkIndex.placeholder` stands for the software_root the tree names; `releases`,
+/// those of them followed by `ChunkIndex.releaseMarker` in place of the release's own
+/// directory name (the MD5 of its URL), which a release's files name most: an upgrade,
+/// whose URL differs, then still shares their chunks.
 public enum ChunkIndexEntry: Sendable, Equatable {
     case directory(path: String, mode: UInt32, mtime: Int)
     /// `size` is the file's size once its roots are written back; `length`, the bytes it
     /// takes in the content stream.
-    case file(path: String, mode: UInt32, mtime: Int, size: Int, length: Int, roots: [Int])
-    case symlink(path: String, mtime: Int, target: String, roots: [Int])
+    case file(path: String, mode: UInt32, mtime: Int, size: Int, length: Int, roots: [Int], releases: [Int])
+    case symlink(path: String, mtime: Int, target: String, roots: [Int], releases: [Int])
     /// A second name of the file first written under `to`.
     case hardLink(path: String, to: String)
 
     public var path: String {
         switch self {
-        case .directory(let path, _, _), .file(let path, _, _, _, _, _), .symlink(let path, _, _, _), .hardLink(let path, _): path
+        case .directory(let path, _, _), .file(let path, _, _, _, _, _, _), .symlink(let path, _, _, _, _), .hardLink(let path, _): path
         }
+    }
+}
+
+/// Where a normalised stretch of bytes stands for something of the node's: the
+/// placeholder for its root, or the marker for the release's directory name.
+public struct ChunkSubstitution: Sendable, Equatable {
+    /// Where it starts in the normalised bytes.
+    public let offset: Int
+    /// What the normalised bytes hold there.
+    public let normalised: [UInt8]
+    /// Whether it stands for the root (else for the release's name).
+    public let isRoot: Bool
+
+    /// The substitutions of an entry's `roots` and `releases`, in order.
+    public static func of(roots: [Int], releases: [Int]) -> [ChunkSubstitution] {
+        var result: [ChunkSubstitution] = []
+        var released = Set(releases)
+        for root in roots {
+            result.append(ChunkSubstitution(offset: root, normalised: ChunkIndex.placeholder, isRoot: true))
+            if released.remove(root) != nil {
+                result.append(ChunkSubstitution(offset: root + ChunkIndex.placeholder.count, normalised: ChunkIndex.releaseMarker, isRoot: false))
+            }
+        }
+        return result
     }
 }
