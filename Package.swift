@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(
             name: "NetcacheTests",
             dependencies: [
+                "CZstd",
                 "NetcacheClient",
                 "NetcacheProtocol",
                 "BinaryCache",

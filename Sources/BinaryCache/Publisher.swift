@@ -74,7 +74,7 @@ public struct Publisher {
         let gzipSpool = settings.legacy ? try SpooledArchive(directory: root) : nil
         let gzip = gzipSpool.map { GzipCompressor(sink: $0.write) }
         let scan = ABIScan(releasePath: release)
-        let relocation = try RelocationScan(softwareRoot: root, spoolDirectory: root)
+        let relocation = RelocationScan(softwareRoot: root)
         let uploader = try ChunkUploader(shacache: cache.shacache)
         let chunks = ChunkIndexBuilder(softwareRoot: root, release: md5, relocation: relocation, uploader: uploader)
         // The relocation scan first: the chunk index normalises what it found.
@@ -97,7 +97,6 @@ public struct Publisher {
         storedChunks = uploader.sent
 
         let machine = Fingerprint.current(softwareRoot: root)
-        let moving = relocation.record()
         var published: [PublishedArchive] = []
         // The index names only stored chunks; the entry names only a stored index.
         let indexBlob = try index.encoded()
@@ -106,7 +105,7 @@ public struct Publisher {
             sha512: indexSHA512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,
             os: machine.os.tuple, libc: machine.libc, format: .chunks, size: indexBlob.count,
             unpackedSize: report.unpackedSize, fileCount: report.fileCount, abi: scan.record(),
-            relocation: RelocationRecord(from: moving.record.from, refusal: moving.record.refusal, manifest: nil),
+            relocation: relocation.record(),
             signedAt: TrustDate.format(Date()), expires: expires.map(TrustDate.format))
         let key = BinaryEntry.netcacheKey(softwareURL: softwareURL)
         published.append(PublishedArchive(key: key, entry: chunked, indexed: try indexUnlessPresent(chunked, key: key, cache: cache)))

@@ -38,7 +38,7 @@ final class OfflineSiteTests: XCTestCase {
         let mirror = try ServerProcess(arguments: ["--upstream-cache", fixture.server.shacacheURL, "--upstream-dir", fixture.server.shadirURL])
         other = mirror
         try installAndCompare(with: try config(on: mirror))
-        XCTAssertEqual(mirror.storedBlobs().count, 1, "the mirror keeps the archive it fetched")
+        XCTAssertEqual(mirror.storedBlobs().count, 2, "the mirror keeps the chunk index and the chunk it fetched")
     }
 
     func testAnExportedBundleInstallsAtASiteWithNoUpstream() throws {
@@ -54,8 +54,9 @@ final class OfflineSiteTests: XCTestCase {
         let site = try TemporaryDirectory.make()
         let imported = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
         XCTAssertEqual(imported.status, 0, imported.stderr)
-        // publish files the archive twice: zstd under netcache:<md5>, gzip under <md5>.
-        XCTAssertEqual(imported.output, "2 blobs, 2 entries (2 new)\n")
+        // publish files a chunk index (of one chunk: the tree is small) under netcache:<md5>,
+        // and a gzip archive under <md5>.
+        XCTAssertEqual(imported.output, "3 blobs, 2 entries (2 new)\n")
         let again = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
         XCTAssertTrue(again.output.hasSuffix("(0 new)\n"), again.output)
 
@@ -100,7 +101,7 @@ final class OfflineSiteTests: XCTestCase {
             arguments: ["--upstream-cache", fixture.server.shacacheURL, "--upstream-dir", fixture.server.shadirURL], dataDirectory: mirrorDirectory)
         let pulled = try netcache("mirror", "pull", "-c", try config(on: mirror), "--software-url", fixture.softwareURL)
         XCTAssertEqual(pulled.status, 0, pulled.stderr)
-        XCTAssertEqual(pulled.output, "netcache:\(fixture.md5): 1 entries, 1 blobs\n\(fixture.md5): 1 entries, 1 blobs\n")
+        XCTAssertEqual(pulled.output, "netcache:\(fixture.md5): 1 entries, 2 blobs\n\(fixture.md5): 1 entries, 1 blobs\n")
         let upstreamURL = fixture.server.url
         fixture.server.stop()
         mirror.stop()
@@ -118,7 +119,7 @@ final class OfflineSiteTests: XCTestCase {
         fixture.server.stop()
         let siteServer = try ServerProcess(dataDirectory: site)
         other = siteServer
-        XCTAssertEqual(siteServer.storedBlobs().count, 2)
+        XCTAssertEqual(siteServer.storedBlobs().count, 3)
         try installAndCompare(with: try config(on: siteServer))
     }
 }

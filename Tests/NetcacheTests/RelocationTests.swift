@@ -264,23 +264,29 @@ final class RelocationTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: moved + "/share/ro/link", encoding: .utf8), "data\n")
     }
 
-    /// A tree naming its root in more places than the 512 KiB an entry once held inline:
-    /// the manifest is a blob of its own, and every file moves.
-    func testAManifestOfAnySizeRelocates() throws {
+    /// A tree naming its root in thousands of files: the index lists every occurrence, and
+    /// every file moves.
+    func testARootNamedInThousandsOfFilesRelocates() throws {
         let release = rootA + "/" + fixture.md5
-        let many = release + "/share/a-directory-with-a-long-name-so-that-the-manifest-grows-quickly"
+        let many = release + "/share/a-directory-with-a-long-name-so-that-the-index-grows-quickly"
         try FileManager.default.createDirectory(atPath: many, withIntermediateDirectories: true)
         for index in 0..<9_000 {
             try Data("at \(release)/share\n".utf8).write(to: URL(fileURLWithPath: many + "/file-\(index).txt"))
         }
         let (rootB, moved) = try publishAndInstallUnderB(release)
-        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
-        let relocation = try XCTUnwrap(listing.first?.fields?["relocation"]?.objectValue)
-        guard case .integer(let size) = relocation["manifest"]?.objectValue?["size"] else { return XCTFail("no manifest size: \(relocation)") }
-        XCTAssertGreaterThan(size, 512 << 10)
+        let index = try chunkIndex()
+        var rooted = 0
+        for case .file(_, _, _, _, _, let roots, let releases) in index.entries where roots.count == 1 && releases == roots { rooted += 1 }
+        XCTAssertEqual(rooted, 9_000)
         XCTAssertEqual(try holding(rootA, under: moved), [])
-        XCTAssertEqual(try String(contentsOfFile: moved + "/share/a-directory-with-a-long-name-so-that-the-manifest-grows-quickly/file-8999.txt", encoding: .utf8),
+        XCTAssertEqual(try String(contentsOfFile: moved + "/share/a-directory-with-a-long-name-so-that-the-index-grows-quickly/file-8999.txt", encoding: .utf8),
                        "at \(relocated(release, to: rootB))/share\n")
+    }
+
+    private func chunkIndex() throws -> ChunkIndex {
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
+        let sha512 = try XCTUnwrap(listing.first?.fields?["sha512"]?.stringValue)
+        return try ChunkIndex(decoding: Array(try TestHTTP.request("GET", fixture.server.shacacheURL + "/" + sha512).body))
     }
 
     /// Compiled Python modules are rewritten in place, not dropped: relocated, they still
@@ -319,21 +325,31 @@ final class RelocationTests: XCTestCase {
         XCTAssertTrue(imported.stderr.contains("# code object from '\(moved)/lib/__pycache__/mod.cpython-"), "the compiled module was not used")
     }
 
-    /// The manifest is a blob the entry names: the sweep keeps it, remove-blob refuses it,
-    /// export and mirror pull carry it, and a site served from the bundle relocates.
-    func testTheManifestIsKeptExportedAndPulledWithItsEntry() throws {
+    /// The chunks are blobs only the entry's index names: the sweep keeps them,
+    /// remove-blob refuses them, export and mirror pull carry them, and a site served from
+    /// the bundle relocates.
+    func testTheChunksAreKeptExportedAndPulledWithTheirEntry() throws {
         let release = rootA + "/" + fixture.md5
         try CompiledRelease.make(at: release, scratch: scratch)
+        // Incompressible data, for more than one chunk.
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        let noise = (0..<(400 << 10)).map { _ -> UInt8 in
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+        try Data(noise).write(to: URL(fileURLWithPath: release + "/share/noise.bin"))
         let published = try netcache("publish", "-c", try config(root: rootA), "--software-url", fixture.softwareURL)
         XCTAssertEqual(published.status, 0, published.stderr)
         try FileManager.default.removeItem(atPath: release)
-        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/netcache:" + fixture.md5).body)
-        let manifest = try XCTUnwrap(listing.first?.fields?["relocation"]?.objectValue?["manifest"]?.objectValue?["sha512"]?.stringValue)
+        let chunks = Set(try chunkIndex().chunks.map(\.blob))
+        XCTAssertGreaterThan(chunks.count, 1)
 
         let pulledSite = try TemporaryDirectory.make().appendingPathComponent("data").path
         let pulled = try netcache("mirror", "pull", "-c", try config(root: rootA), "--software-url", fixture.softwareURL, "--data", pulledSite)
         XCTAssertEqual(pulled.status, 0, pulled.stderr)
-        XCTAssertTrue(pulled.output.hasPrefix("netcache:\(fixture.md5): 1 entries, 2 blobs\n"), pulled.output)
+        XCTAssertTrue(pulled.output.hasPrefix("netcache:\(fixture.md5): 1 entries, \(chunks.count + 1) blobs\n"), pulled.output)
         let bundle = fixture.directory.appendingPathComponent("site.tar").path
         let exported = try netcache("export", "--data", fixture.server.dataDirectory.path, "-o", bundle)
         XCTAssertEqual(exported.status, 0, exported.stderr)
@@ -343,14 +359,16 @@ final class RelocationTests: XCTestCase {
         let data = fixture.server.dataDirectory.path
         let swept = try netcache("admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", data)
         XCTAssertEqual(swept.status, 0, swept.stderr)
-        XCTAssertTrue(fixture.server.storedBlobs().contains { $0.hasSuffix(manifest) }, "the sweep removed the manifest: \(swept.output)")
-        let removed = try netcache("admin", "remove-blob", manifest, "--data", data)
+        let stored = Set(fixture.server.storedBlobs().map { String($0.suffix(128)) })
+        XCTAssertTrue(chunks.isSubset(of: stored), "the sweep removed chunks: \(swept.output)")
+        let chunk = try XCTUnwrap(chunks.first)
+        let removed = try netcache("admin", "remove-blob", chunk, "--data", data)
         XCTAssertEqual(removed.status, 1, removed.stderr)
         XCTAssertTrue(removed.stderr.contains("is named by entries under netcache:\(fixture.md5)"), removed.stderr)
 
         let site = try TemporaryDirectory.make()
         let imported = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
-        XCTAssertEqual(imported.output, "3 blobs, 2 entries (2 new)\n", imported.stderr)
+        XCTAssertEqual(imported.output, "\(chunks.count + 2) blobs, 2 entries (2 new)\n", imported.stderr)
         let siteServer = try ServerProcess(dataDirectory: site)
         defer { siteServer.stop() }
         let rootB = fixture.directory.appendingPathComponent("sr-b").path

@@ -1,8 +1,10 @@
 import NetcacheProtocol
 
-/// Where software_root occurs in a release tree: a blob of its own, named and sized by the
-/// signed entry (`RelocationRecord`), so that a release of any size can be listed. One
-/// JSON array per line, in the order the tree was packed:
+/// Where software_root occurs in a release tree, as netcache's whole-archive (zstd) entries
+/// sign it: a blob of its own, named and sized by the signed entry (`RelocationRecord`).
+/// Chunked entries list the occurrences in their index instead; these entries, published
+/// by earlier versions, still install. One JSON array per line, in the order the tree was
+/// packed:
 ///
 ///     ["elf","bin/python3.11",[1208,5512]]
 ///     ["symlink","lib/libz.so"]
@@ -33,16 +35,8 @@ public enum RelocationManifest {
     }
 
     /// A manifest line longer than this is refused rather than read into memory (its
-    /// offsets, parsed, take several times as much); publish marks a tree whose file would
-    /// need more not relocatable.
+    /// offsets, parsed, take several times as much).
     static let lineLimit = 4 << 20
-
-    /// `item` as a line, newline included; `path` as packed (valid UTF-8, relative).
-    static func line(kind: Kind, path: String, offsets: [Int]) -> [UInt8] {
-        var fields: [JSONValue] = [.string(kind.rawValue), .string(path)]
-        if kind != .symlink { fields.append(.array(offsets.map(JSONValue.integer))) }
-        return Array(JSONValue.array(fields).pythonJSON.utf8) + [UInt8(ascii: "\n")]
-    }
 
     /// Reads one line (without its newline), refusing anything but the format above.
     public static func item(parsing line: some Collection<UInt8>) throws(RelocationRefused) -> Item {

@@ -1,25 +1,25 @@
 import Foundation
 
-/// Finds, while a release is packed, where its software_root occurs: in file contents, by
-/// kind, and in absolute symlink targets; and writes the manifest of it to an unnamed
-/// spool as it goes, so that neither the manifest nor the tree's size becomes memory.
+/// Finds, while a release is packed, where its software_root occurs that relocation may
+/// rewrite: in file contents, by kind, and in absolute symlink targets; or why the tree
+/// cannot move. The chunk index, told each file's occurrences as it is packed, puts its
+/// placeholders there.
 ///
 /// Reads each file a second time (from the page cache, since the packer just read it).
 final class RelocationScan: PackObserver {
     private let from: String
     private var refusal: String?
     private var scanner: OccurrenceScanner
-    private let spool: SpooledArchive
-    private var wroteAnything = false
-    /// The last file or symlink the manifest lists, with the offsets of its occurrences
-    /// (none for a symlink): the chunk index normalises exactly what relocation rewrites.
+    /// The last file or symlink that holds occurrences, with their offsets (none for a
+    /// symlink): the chunk index normalises exactly what relocation rewrites.
     private(set) var listed: (path: String, offsets: [Int])?
+    /// More occurrences than this in one file make the tree stay: its index would hold them
+    /// all in memory on every node.
+    static let occurrenceLimit = 1 << 19
 
-    /// `spoolDirectory`: where the manifest is spooled, on the release's file system.
-    init(softwareRoot: String, spoolDirectory: String) throws {
+    init(softwareRoot: String) {
         from = normalisedRoot(softwareRoot)
         scanner = OccurrenceScanner(pattern: Array((from + "/").utf8))
-        spool = try SpooledArchive(directory: spoolDirectory)
         if from.count < 2 { refusal = "software_root '\(from)' cannot be told apart from the paths below it" }
     }
 
@@ -51,37 +51,25 @@ final class RelocationScan: PackObserver {
                 return
             }
         }
-        let line = RelocationManifest.line(kind: kind, path: relative, offsets: offsets)
-        guard line.count <= RelocationManifest.lineLimit else {
+        guard offsets.count <= Self.occurrenceLimit else {
             refusal = "\(relative) holds software_root in too many places (\(offsets.count)) to list"
             return
         }
-        try append(line)
         listed = (relative, offsets)
     }
 
     func packedSymlink(_ relative: String, target: String) throws {
         guard refusal == nil, Self.namesRoot(Array(target.utf8), pattern: scanner.pattern) else { return }
-        try append(RelocationManifest.line(kind: .symlink, path: relative, offsets: []))
         listed = (relative, [])
     }
 
     /// The first name was scanned: patching its inode patches every name.
     func packedHardLink(_ relative: String, to first: String) {}
 
-    /// The record for the entry, and the manifest to upload before the entry is filed
-    /// (`nil` when the tree cannot move or names its root nowhere).
-    func record() -> (record: RelocationRecord, manifest: SpooledArchive?) {
-        guard refusal == nil, wroteAnything else {
-            return (RelocationRecord(from: from, refusal: refusal, manifest: nil), nil)
-        }
-        let sha512 = spool.finish()
-        return (RelocationRecord(from: from, refusal: nil, manifest: .init(sha512: sha512, size: spool.size)), spool)
-    }
-
-    private func append(_ line: [UInt8]) throws {
-        try line.withUnsafeBytes { try spool.write($0) }
-        wroteAnything = true
+    /// The record for the entry: a chunked entry lists its occurrences in its index, so
+    /// it names no manifest.
+    func record() -> RelocationRecord {
+        RelocationRecord(from: from, refusal: refusal, manifest: nil)
     }
 
     /// Whether a symlink target holds an occurrence that starts a path.
