@@ -134,6 +134,7 @@ public struct ChunkIndex: Sendable, Equatable {
         guard let items = value.arrayValue, let kind = items.first?.stringValue, items.count >= 3, let path = items[1].stringValue,
             !path.utf8.contains(0)
         else { throw ChunkIndexError("an entry that is not [kind, path, ...]") }
+        guard !path.hasPrefix("/") else { throw ChunkIndexError("\(path.debugDescription): an absolute path") }
         func integer(_ index: Int, _ range: ClosedRange<Int>) throws(ChunkIndexError) -> Int {
             guard index < items.count, case .integer(let value) = items[index], range.contains(value) else {
                 throw ChunkIndexError("\(path.debugDescription): field \(index) out of range")

@@ -131,7 +131,7 @@ extension BinaryCacheFixture {
             os: machine.os.tuple, libc: machine.libc, format: format, size: sizes.size, unpackedSize: sizes.unpackedSize,
             fileCount: sizes.fileCount, relocation: relocation)
         let url = release ?? softwareURL
-        let key = format == .zstd ? BinaryEntry.netcacheKey(softwareURL: url) : BinaryEntry.legacyKey(softwareURL: url)
+        let key = format == .gzip ? BinaryEntry.legacyKey(softwareURL: url) : BinaryEntry.netcacheKey(softwareURL: url)
         try cache.index(key: key, sha512: sha512, metadata: entry.metadata)
         return sha512
     }
