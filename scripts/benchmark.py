@@ -2,14 +2,20 @@
 compiled tree: the Python installation (sys.base_prefix without site-packages) copied
 into a software_root, served by a local `netcache serve`.
 
-  publish: netcache publish (zstd only, then zstd + legacy gzip)
+  publish: netcache publish (chunks only, then chunks + legacy gzip), to a fresh server
            vs tar | zstd -T0 -3 | curl, tar | gzip -1 | curl,
            and the SlapOS way (tarfile gzip + slapos.libnetworkcache upload)
-  install: netcache install, which makes its tree durable itself before it moves the
-           release into place: each file and directory fsynced (the default), and with
-           one syncfs instead (binary-cache-install-sync = filesystem)
-           vs curl | zstd -d | tar -x, without and with a sync after it,
-           and the SlapOS way (download + tarfile extraction), without and with os.sync()
+  install: netcache install of the chunked release with nothing to seed from, which makes
+           its tree durable itself before it moves the release into place: each file and
+           directory fsynced (the default), and with one syncfs instead
+           (binary-cache-install-sync = filesystem)
+           vs curl | zstd -d | tar -x of the whole zstd archive, without and with a sync
+           after it, and the SlapOS way (download + tarfile extraction), without and with
+           os.sync()
+  upgrade: the same tree built under a longer software_root as version 1, and version 2
+           with 3% of its files changed and 4 MB of files added; both published (chunks
+           only) from there; then on the node, version 2 installed with nothing to seed
+           from, and version 2 installed after version 1 (seeded from it)
 
 Each step runs --runs times (the SlapOS publish once: it takes a minute), against a fresh
 server, after a sync, so that none starts with pages that an earlier one left dirty. The
@@ -18,7 +24,7 @@ in an order rotated by one each round, so that none always runs first. Prints me
 ratios of medians against their goals (met or missed), archive sizes and the netcache
 client's peak RSS. The goals:
 
-  publish: netcache / plain pipeline <= 1.3, SlapOS way / netcache >= 20 (zstd only)
+  publish: netcache / plain pipeline <= 1.3, SlapOS way / netcache >= 20 (chunks only)
            and >= 10 (with legacy gzip)
   install: netcache / (plain pipeline && sync) <= 1.0: both leave a durable tree
              (printed for both ways of netcache's)
@@ -26,6 +32,9 @@ client's peak RSS. The goals:
              that leaves its writeback for later
            (SlapOS way + sync) / netcache >= 2: both leave a durable tree
            SlapOS way without sync (what slapgrid does) / netcache: for information
+  upgrade: bytes fetched / version 2's zstd archive <= 0.15
+           seeded install / install with nothing to seed <= 0.5
+           bytes publishing version 2 added to the store / its zstd archive <= 0.20
 
 Run through scripts/benchmark.sh.
 
@@ -38,6 +47,7 @@ whoever did the extracting.
 """
 import argparse
 import hashlib
+import json
 import os
 import shutil
 import statistics
@@ -51,6 +61,34 @@ from slapos.libnetworkcache import NetworkcacheClient
 
 URL = "https://bench.example/software/release/software.cfg"
 MD5 = hashlib.md5(URL.encode()).hexdigest()
+UPGRADE_URLS = ["https://bench.example/software/release/software-%d.cfg" % version for version in (1, 2)]
+UPGRADE_MD5S = [hashlib.md5(url.encode()).hexdigest() for url in UPGRADE_URLS]
+
+
+def make_upgrade(source, target):
+    """Version 2 of a tree: every 33rd regular file changed in its middle and grown by a
+    line, and 4 MB of new files."""
+    shutil.copytree(source, target, symlinks=True)
+    files = sorted(os.path.join(d, name) for d, _, names in os.walk(target) for name in names
+                   if os.path.isfile(os.path.join(d, name)) and not os.path.islink(os.path.join(d, name)))
+    for path in files[::33]:
+        stat = os.stat(path)
+        os.chmod(path, stat.st_mode | 0o200)
+        with open(path, "r+b") as f:
+            f.seek(stat.st_size // 2)
+            f.write(b"version 2 " * 4)
+            f.seek(0, 2)
+            f.write(b"\n# changed in version 2\n")
+        os.chmod(path, stat.st_mode)
+    extra = os.path.join(target, "share", "version-2")
+    os.makedirs(extra, exist_ok=True)
+    for index in range(2):
+        with open(os.path.join(extra, "data-%d.bin" % index), "wb") as f:
+            f.write(hashlib.shake_256(b"version 2 data %d" % index).digest(2 << 20))
+
+
+def stored_bytes(data):
+    return sum(os.path.getsize(os.path.join(d, name)) for d, _, names in os.walk(os.path.join(data, "shacache")) for name in names)
 
 
 class Server:
@@ -81,6 +119,28 @@ def timed(argv, shell=False, env=None):
     if status != 0:
         raise SystemExit("failed: %s" % (argv if shell else " ".join(argv)))
     return elapsed, usage.ru_maxrss * 1024
+
+
+def timed_verbose(argv):
+    """Runs a command; returns (seconds, peak RSS, its stderr)."""
+    os.sync()
+    start = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - start
+    if status != 0:
+        raise SystemExit("failed: %s: %s" % (" ".join(argv), stderr))
+    return elapsed, usage.ru_maxrss * 1024, stderr
+
+
+def fetched_bytes(stderr):
+    """What `install -v` says it fetched: chunks and index."""
+    for line in stderr.splitlines():
+        if " chunks fetched (" in line:
+            words = line.split("fetched (")[1].split()
+            return int(words[0]) + int(words[4].split("-")[0])
+    raise SystemExit("install -v said nothing of its chunks: %s" % stderr)
 
 
 def timed_python(function):
@@ -136,24 +196,45 @@ def main():
     # The same, with installs made durable by one syncfs instead of file by file.
     syncfs_config = os.path.join(work, "slapos-syncfs.cfg")
 
-    def fresh_server():
-        data = os.path.join(work, "data")
-        shutil.rmtree(data, ignore_errors=True)
-        server = Server(args.netcache, data)
-        with open(config, "w") as f:
-            f.write("[slapos]\nsoftware_root = %s\nsoftware_min_free_space = 0\n[networkcache]\n" % root)
+    # The upgrade's builder, under a software_root longer than the node's.
+    builder_root = os.path.join(work, "builder-software-root")
+    builder_config = os.path.join(work, "builder.cfg")
+    builder_trees = [os.path.join(builder_root, md5) for md5 in UPGRADE_MD5S]
+    if not os.path.isdir(builder_trees[0]):
+        print("copying the tree as version 1 under %s" % builder_root, flush=True)
+        os.makedirs(builder_root, exist_ok=True)
+        shutil.copytree(release, builder_trees[0] + ".copying", symlinks=True)
+        os.rename(builder_trees[0] + ".copying", builder_trees[0])
+    if not os.path.isdir(builder_trees[1]):
+        print("making version 2", flush=True)
+        shutil.rmtree(builder_trees[1] + ".copying", ignore_errors=True)
+        make_upgrade(builder_trees[0], builder_trees[1] + ".copying")
+        os.rename(builder_trees[1] + ".copying", builder_trees[1])
+
+    def write_config(path, software_root, server, extra=""):
+        with open(path, "w") as f:
+            f.write("[slapos]\nsoftware_root = %s\nsoftware_min_free_space = 0\n[networkcache]\n" % software_root)
             f.write("signature-private-key-file = %s\n" % key)
             f.write("signature-certificate-list =\n" + "".join("  %s\n" % l for l in certificate.splitlines()))
             for name in ("download-binary-cache-url", "upload-binary-cache-url"):
                 f.write("%s = %s/shacache\n" % (name, server.url))
             for name in ("download-binary-dir-url", "upload-binary-dir-url"):
                 f.write("%s = %s/shadir\n" % (name, server.url))
-        with open(config) as f, open(syncfs_config, "w") as g:
-            g.write(f.read() + "binary-cache-install-sync = filesystem\n")
+            f.write(extra)
+
+    def fresh_server():
+        data = os.path.join(work, "data")
+        shutil.rmtree(data, ignore_errors=True)
+        server = Server(args.netcache, data)
+        server.data = data
+        write_config(config, root, server)
+        write_config(syncfs_config, root, server, "binary-cache-install-sync = filesystem\n")
+        write_config(builder_config, builder_root, server, "binary-cache-legacy-format = false\n")
         return server
 
     results = {}
     rss = {}
+    added, predicted, fetched = [], [], {}
     removed = os.path.join(work, "removed")
     stamp = os.path.join(work, "removed.stamp")
     if os.path.isdir(removed):
@@ -223,7 +304,7 @@ def main():
     try:
         for run in range(args.runs):
             print("run %d" % (run + 1), flush=True)
-            for name, argv in (("publish netcache zstd", publish + ["--no-legacy"]), ("publish netcache zstd+gzip", publish)):
+            for name, argv in (("publish netcache chunks", publish + ["--no-legacy"]), ("publish netcache chunks+gzip", publish)):
                 server = fresh_server()
                 record(name, *timed(argv))
                 server.stop()
@@ -235,8 +316,10 @@ def main():
 
             server = fresh_server()
             subprocess.check_call(publish + ["--no-legacy"], stdout=subprocess.DEVNULL)
+            # The plain pipeline's whole archive, beside the chunks.
             sha = subprocess.check_output(
-                [args.netcache, "lookup", "binary-sr", "-c", config, URL, "--json"], text=True).split('"sha512": "')[1].split('"')[0]
+                "tar -C %s -cf - %s | zstd -T0 -3 -q | curl -sS -f -X POST -H 'Content-Type: application/octet-stream' -T - %s/shacache"
+                % (root, MD5, server.url), shell=True, text=True).strip()
             os.rename(release, moved)
             steps = install_steps(server, sha)
             shift = run % len(steps)  # rotated, so that no install always runs first
@@ -244,6 +327,28 @@ def main():
                 record(name, *install())
                 set_aside(release)
             os.rename(moved, release)
+            server.stop()
+
+            server = fresh_server()
+            # Nothing seeds but what this section installs.
+            shutil.rmtree(os.path.join(root, ".netcache-indexes"), ignore_errors=True)
+            record("publish upgrade version 1", *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[0]]))
+            before = stored_bytes(server.data)
+            record("publish upgrade version 2", *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[1]]))
+            added.append(stored_bytes(server.data) - before)
+            node = [os.path.join(root, md5) for md5 in UPGRADE_MD5S]
+            seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
+            record("install version 2, nothing to seed", seconds, peak)
+            fetched.setdefault("nothing to seed", []).append(fetched_bytes(stderr))
+            set_aside(node[1])
+            record("install version 1, nothing to seed", *timed([args.netcache, "install", "-c", config, "--software-url", UPGRADE_URLS[0]]))
+            lookup = subprocess.check_output([args.netcache, "lookup", "binary-sr", "-c", config, UPGRADE_URLS[1], "--json"], text=True)
+            predicted.append(json.loads(lookup)[0]["fetch_bytes"])
+            seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
+            record("install version 2 over version 1", seconds, peak)
+            fetched.setdefault("seeded", []).append(fetched_bytes(stderr))
+            for path in node:
+                set_aside(path)
             server.stop()
     finally:
         if os.path.isdir(moved):
@@ -259,6 +364,11 @@ def main():
     published = subprocess.check_output(publish, text=True)
     server.stop()
     sizes = {line.split()[2]: int(line.split()[3]) for line in published.splitlines() if line.startswith("published:")}
+    sizes["zstd -3 (plain pipeline)"] = int(subprocess.check_output(
+        "tar -C %s -cf - %s | zstd -T0 -3 -q | wc -c" % (root, MD5), shell=True, text=True))
+    upgrade_zstd = int(subprocess.check_output(
+        "tar -C %s -cf - %s | zstd -T0 -3 -q | wc -c" % (builder_root, UPGRADE_MD5S[1]), shell=True, text=True))
+    sizes["version 2, zstd -3"] = upgrade_zstd
 
     sizes["gzip -9 (SlapOS tarfile)"] = os.path.getsize(tarpath)
     median = {name: statistics.median(values) for name, values in results.items()}
@@ -268,8 +378,8 @@ def main():
         print("%-38s %9.2f" % (name, median[name]))
     print()
     publishes = [
-        ("publish, netcache format", "publish netcache zstd", "publish tar|zstd|curl", "publish SlapOS way", ">= 20"),
-        ("publish, with legacy gzip", "publish netcache zstd+gzip", "publish tar|gzip -1|curl", "publish SlapOS way", ">= 10"),
+        ("publish, netcache format", "publish netcache chunks", "publish tar|zstd|curl", "publish SlapOS way", ">= 20"),
+        ("publish, with legacy gzip", "publish netcache chunks+gzip", "publish tar|gzip -1|curl", "publish SlapOS way", ">= 10"),
     ]
     print("%-38s %-24s %s" % ("", "netcache/plain", "SlapOS/netcache"))
     for label, ours, plain, slapos, least in publishes:
@@ -288,6 +398,16 @@ def main():
     ]
     for label, numerator, denominator, goal in ratios:
         print("%-38s %s" % (label, judged(median[numerator] / median[denominator], goal)))
+    print()
+    print("upgrade: version 2 fetched %.1f MB over version 1, %.1f MB with nothing to seed; predicted %.1f MB"
+          % (statistics.median(fetched["seeded"]) / 1e6, statistics.median(fetched["nothing to seed"]) / 1e6, statistics.median(predicted) / 1e6))
+    upgrades = [
+        ("upgrade, fetched / zstd archive", statistics.median(fetched["seeded"]) / upgrade_zstd, "<= 0.15"),
+        ("upgrade, seeded / nothing to seed", median["install version 2 over version 1"] / median["install version 2, nothing to seed"], "<= 0.5"),
+        ("upgrade, store growth / zstd archive", statistics.median(added) / upgrade_zstd, "<= 0.2"),
+    ]
+    for label, ratio, goal in upgrades:
+        print("%-38s %s" % (label, judged(ratio, goal)))
     print()
     for name, peak in sorted(rss.items()):
         print("peak RSS %-26s %6.1f MB (< 64)" % (name, peak / 1e6))
