@@ -89,7 +89,7 @@ public struct Publisher {
             index = try chunks.finish()
         } catch {
             gzip?.cancel()
-            _ = try? uploader.finish()
+            uploader.cancel()
             throw error
         }
         excluded = report.excluded

@@ -57,6 +57,18 @@ final class ChunkUploader: @unchecked Sendable {
         }
     }
 
+    /// Gives up: what is queued is not uploaded; waits for the workers to end.
+    func cancel() {
+        close(failing: Cancelled())
+        condition.lock()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    private struct Cancelled: Error, CustomStringConvertible {
+        var description: String { "publish stopped" }
+    }
+
     /// Stops the workers (after what is queued, unless `error` says to give up).
     private func close(failing error: (any Error)?) {
         condition.lock()

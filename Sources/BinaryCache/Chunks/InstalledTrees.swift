@@ -143,6 +143,11 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
             unlinkat(indexes, temporary, 0)
             return "cannot write in \(directory): \(String(cString: strerror(failure ?? errno)))"
         }
+        // The indexes of releases removed since (slapgrid removes a release's directory).
+        for raw in (try? directoryEntries(of: indexes)) ?? [] {
+            let name = String(decoding: raw.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if name.utf8.count == 32, !isDirectory(name, in: root) { unlinkat(indexes, name, 0) }
+        }
         return nil
     }
 
