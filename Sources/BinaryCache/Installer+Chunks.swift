@@ -71,12 +71,7 @@ extension Installer {
                 tree.cancel()
                 throw error
             }
-            try Interruption.check()
-            do {
-                try staging.move(top, to: target)
-            } catch is StagingDirectory.TargetExists {
-                throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed")
-            }
+            try moveIntoPlace(staging, top: top, target: target)
         }
         let tally = supply.tally
         for (name, counted) in tally.seeded.sorted(by: { $0.key < $1.key }) {
@@ -88,10 +83,7 @@ extension Installer {
             warnings.append("installed, but its chunk index was not kept to seed later installs: \(failure)")
         }
         cache?.trim()
-        guard fsync(root.descriptor) == 0 else {
-            warnings.append("installed, but \(root.path) could not be flushed after the move: \(String(cString: strerror(errno)))")
-            return warnings.joined(separator: "; ")
-        }
+        if let warning = flushed(root) { warnings.append(warning) }
         return warnings.isEmpty ? nil : warnings.joined(separator: "; ")
     }
 }

@@ -218,13 +218,24 @@ public struct Installer {
                 tree.cancel()
                 throw error
             }
-            try Interruption.check()
-            do {
-                try staging.move(top, to: target)
-            } catch is StagingDirectory.TargetExists {
-                throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed")
-            }
+            try moveIntoPlace(staging, top: top, target: target)
         }
+        return flushed(root)
+    }
+
+    /// Moves a finished tree from staging to its target, unless a signal came or another
+    /// process put something there meanwhile.
+    func moveIntoPlace(_ staging: StagingDirectory, top: String, target: String) throws {
+        try Interruption.check()
+        do {
+            try staging.move(top, to: target)
+        } catch is StagingDirectory.TargetExists {
+            throw BuildIt(description: "\(target) is already there, installed or built before; nothing was changed")
+        }
+    }
+
+    /// Makes the move durable; a warning when it may not be.
+    func flushed(_ root: SoftwareRoot) -> String? {
         guard fsync(root.descriptor) == 0 else {
             return "installed, but \(root.path) could not be flushed after the move: \(String(cString: strerror(errno)))"
         }

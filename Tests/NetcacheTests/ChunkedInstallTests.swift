@@ -23,13 +23,8 @@ final class ChunkedInstallTests: XCTestCase {
         fixture?.server.stop()
     }
 
-    /// slapos.cfg with another software_root.
     private func config(root: String, extra: String = "") throws -> String {
-        let text = try String(contentsOfFile: try fixture.config(extra: extra), encoding: .utf8)
-            .replacingOccurrences(of: "software_root = \(fixture.softwareRoot)\n", with: "software_root = \(root)\n")
-        let path = fixture.directory.appendingPathComponent("slapos-\(UUID().uuidString).cfg").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try fixture.config(root: root, extra: extra)
     }
 
     /// Builds version 1 (the fixture's release) and 2 (the upgrade) under the builder's

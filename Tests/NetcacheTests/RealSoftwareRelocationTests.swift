@@ -59,11 +59,7 @@ final class RealSoftwareRelocationTests: XCTestCase {
 
     /// slapos.cfg with another software_root.
     private func config(root: String) throws -> String {
-        let text = try String(contentsOfFile: try fixture.config(), encoding: .utf8)
-            .replacingOccurrences(of: "software_root = \(fixture.softwareRoot)\n", with: "software_root = \(root)\n")
-        let path = fixture.directory.appendingPathComponent("slapos-\(UUID().uuidString).cfg").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
+        try fixture.config(root: root)
     }
 
     private func shell(_ script: String, _ arguments: String..., environment extra: [String: String] = [:]) throws -> CommandResult {

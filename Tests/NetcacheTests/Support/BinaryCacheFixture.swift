@@ -50,6 +50,15 @@ final class BinaryCacheFixture {
         return path
     }
 
+    /// slapos.cfg with another software_root.
+    func config(root: String, extra: String = "") throws -> String {
+        let text = try String(contentsOfFile: try config(extra: extra), encoding: .utf8)
+            .replacingOccurrences(of: "software_root = \(softwareRoot)\n", with: "software_root = \(root)\n")
+        let path = directory.appendingPathComponent("slapos-\(UUID().uuidString).cfg").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// Publishes a `ReleaseTree` and removes it: a cache holding a release this machine
     /// has not installed yet.
     func publishReleaseElsewhere() throws {
