@@ -28,6 +28,8 @@ public struct Publisher {
     public private(set) var privilegeBitsDropped: [String] = []
     /// Told of the files and bytes packed so far, for a progress display.
     public var onPacked: ((_ files: Int, _ bytes: Int) -> Void)?
+    /// What went wrong without stopping the publish.
+    public private(set) var warnings: [String] = []
     /// The chunks this publish sent, and their stored bytes: what it added to shacache
     /// beside its index and legacy archive (the others were there already).
     public private(set) var storedChunks = (chunks: 0, bytes: 0)
@@ -109,6 +111,10 @@ public struct Publisher {
             signedAt: TrustDate.format(Date()), expires: expires.map(TrustDate.format))
         let key = BinaryEntry.netcacheKey(softwareURL: softwareURL)
         published.append(PublishedArchive(key: key, entry: chunked, indexed: try indexUnlessPresent(chunked, key: key, cache: cache)))
+        // The tree seeds this node's later installs (an upgrade) as an installed one does.
+        if let failure = InstalledTrees.keep(indexBlob, md5: md5, root: softwareRoot.descriptor) {
+            warnings.append("its chunk index was not kept to seed later installs: \(failure)")
+        }
         if let gzipSpool {
             let sha512 = gzipSpool.finish()
             let entry = BinaryEntry(

@@ -91,6 +91,24 @@ final class ChunkedInstallTests: XCTestCase {
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5, upgradeMD5]), [])
     }
 
+    /// A release built and published on this node seeds its upgrade as an installed one
+    /// does: publish keeps its index too.
+    func testAReleaseBuiltAndPublishedHereSeedsItsUpgrade() throws {
+        let config = try fixture.config()
+        try ChunkedTree.make(at: fixture.release, root: fixture.softwareRoot, md5: fixture.md5)
+        XCTAssertEqual(try netcache("publish", "-c", config, "--software-url", fixture.softwareURL).status, 0)
+        let upgrade = fixture.softwareRoot + "/" + upgradeMD5
+        try ChunkedTree.make(at: upgrade, root: fixture.softwareRoot, md5: upgradeMD5, version: 2)
+        XCTAssertEqual(try netcache("publish", "-c", config, "--software-url", upgradeURL).status, 0)
+        try FileManager.default.removeItem(atPath: upgrade)
+        let installed = try netcache("install", "-c", config, "--software-url", upgradeURL, "-v")
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        XCTAssertLessThanOrEqual(try fetched(installed.stderr).chunks, 6, installed.stderr)
+        let expected = try TemporaryDirectory.make().appendingPathComponent(upgradeMD5).path
+        try ChunkedTree.make(at: expected, root: fixture.softwareRoot, md5: upgradeMD5, version: 2)
+        try ReleaseTree.assertSameTree(expected, upgrade)
+    }
+
     /// The installed tree seeds only where it still holds what its index says: a file
     /// changed since is fetched again, and the upgrade is still exact.
     func testAChangedInstalledFileIsNotUsedAsASeed() throws {

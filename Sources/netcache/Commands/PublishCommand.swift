@@ -53,6 +53,7 @@ struct PublishCommand: ParsableCommand {
         publisher.onPacked = display.map { display in { files, bytes in display.count("packed", files: files, bytes: bytes) } }
         let outcome = try publisher.publish(softwareURL: softwareURL)
         display?.finish()
+        for warning in publisher.warnings { printWarning(warning) }
         if json {
             summarise(outcome, publisher, into: &summary)
             try summary.print()
@@ -84,6 +85,8 @@ struct PublishCommand: ParsableCommand {
         let leftOut = publisher.excluded.map { JSONValue.object(JSONObject([("path", .string($0.0)), ("reason", .string($0.1))])) }
         summary.add("left_out", .array(leftOut))
         summary.add("setuid_dropped", .array(publisher.privilegeBitsDropped.map { .string($0) }))
+        summary.add("new_chunks", .integer(publisher.storedChunks.chunks))
+        summary.add("new_chunk_bytes", .integer(publisher.storedChunks.bytes))
     }
 
     private static func json(_ archive: Publisher.PublishedArchive) -> JSONValue {
