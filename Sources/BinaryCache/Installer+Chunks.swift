@@ -3,13 +3,6 @@ import NetcacheClient
 import NetcacheProtocol
 
 extension Installer {
-    /// What one chunked install took from where, for `install --verbose`.
-    struct ChunkReport {
-        var seeded: [String: (chunks: Int, bytes: Int)]
-        var fetched: (chunks: Int, bytes: Int)
-        var chunks: Int
-    }
-
     /// The node's seeds: the chunk cache when configured, then the installed releases
     /// (none when `root`, software_root's descriptor, is not open). A chunk cache that
     /// cannot be used is left out, and said: it only saves transfers.

@@ -39,15 +39,11 @@ final class ChunkSupply: @unchecked Sendable {
         self.cache = cache
         self.window = max(window, connections)
         for _ in 0..<max(1, min(connections, chunks.count)) {
-            condition.lock()
-            running += 1
-            condition.unlock()
+            condition.withLock { running += 1 }
             do {
                 try DetachedThread.start { [self] in work(ShacacheConnection(shacache)) }
             } catch {
-                condition.lock()
-                running -= 1
-                condition.unlock()
+                condition.withLock { running -= 1 }
                 cancel()
                 throw error
             }

@@ -22,11 +22,11 @@ final class ChunkUploader: @unchecked Sendable {
 
     init(shacache: ShacacheClient, workers: Int = 4) throws {
         for _ in 0..<workers {
-            running += 1
+            condition.withLock { running += 1 }
             do {
                 try DetachedThread.start { [self] in work(ShacacheConnection(shacache)) }
             } catch {
-                running -= 1
+                condition.withLock { running -= 1 }
                 close(failing: error)
                 throw error
             }
