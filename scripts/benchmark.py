@@ -33,8 +33,11 @@ client's peak RSS. The goals:
            (SlapOS way + sync) / netcache >= 2: both leave a durable tree
            SlapOS way without sync (what slapgrid does) / netcache: for information
   upgrade: bytes fetched / version 2's zstd archive <= 0.15
-           seeded install / install with nothing to seed <= 0.5
+           seeded install / install with nothing to seed <= 0.5, over loopback and over a
+             link shaped to --link-rate (100 Mbit/s) in a network namespace
            bytes publishing version 2 added to the store / its zstd archive <= 0.20
+           first install (version 2, nothing to seed) / (plain pipeline && sync) <= 1.0
+             over the shaped link, and on loopback above
 
 Run through scripts/benchmark.sh.
 
@@ -91,13 +94,45 @@ def stored_bytes(data):
     return sum(os.path.getsize(os.path.join(d, name)) for d, _, names in os.walk(os.path.join(data, "shacache")) for name in names)
 
 
+class Link:
+    """A network namespace reached through a veth pair shaped with tbf at `rate` in both
+    directions: a node's link to its cache, where loopback would make every transfer free.
+    (tc netem is not available on these machines; tbf is.)"""
+
+    NAMESPACE, HOST, PEER = "nc-bench", "nc-bench-a", "nc-bench-b"
+    ADDRESS = "10.199.0.2"
+
+    def __init__(self, rate):
+        self.close()
+        commands = [
+            "ip netns add %s" % self.NAMESPACE,
+            "ip link add %s type veth peer name %s" % (self.HOST, self.PEER),
+            "ip link set %s netns %s" % (self.PEER, self.NAMESPACE),
+            "ip addr add 10.199.0.1/24 dev %s" % self.HOST,
+            "ip link set %s up" % self.HOST,
+            "ip netns exec %s ip addr add %s/24 dev %s" % (self.NAMESPACE, self.ADDRESS, self.PEER),
+            "ip netns exec %s ip link set %s up" % (self.NAMESPACE, self.PEER),
+            "ip netns exec %s ip link set lo up" % self.NAMESPACE,
+            "tc qdisc add dev %s root tbf rate %s burst 256kb latency 50ms" % (self.HOST, rate),
+            "ip netns exec %s tc qdisc add dev %s root tbf rate %s burst 256kb latency 50ms" % (self.NAMESPACE, self.PEER, rate),
+        ]
+        for command in commands:
+            subprocess.check_call(command.split())
+
+    def close(self):
+        subprocess.call(["ip", "link", "del", self.HOST], stderr=subprocess.DEVNULL)
+        subprocess.call(["ip", "netns", "del", self.NAMESPACE], stderr=subprocess.DEVNULL)
+
+
 class Server:
     started = []
 
-    def __init__(self, netcache, data):
-        self.process = subprocess.Popen(
-            [netcache, "serve", "--listen", "127.0.0.1:0", "--data", data],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    def __init__(self, netcache, data, link=None):
+        argv = [netcache, "serve", "--listen", "127.0.0.1:0", "--data", data]
+        if link:
+            argv = ["ip", "netns", "exec", Link.NAMESPACE, netcache, "serve", "--listen", Link.ADDRESS + ":0",
+                    "--allow-anonymous-uploads", "--data", data]
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.process.stdout.readline()
         if not line.startswith("listening on "):
             raise SystemExit("netcache serve did not start")
@@ -163,6 +198,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--netcache", required=True, help="the netcache binary (a release build)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--link-rate", default="100mbit", help="the shaped link's rate, as tc writes it (default: %(default)s)")
     parser.add_argument("--work", default="/var/tmp/netcache-bench",
                         help="scratch directory, kept between runs so that the tree is copied once (default: %(default)s)")
     args = parser.parse_args()
@@ -222,10 +258,10 @@ def main():
                 f.write("%s = %s/shadir\n" % (name, server.url))
             f.write(extra)
 
-    def fresh_server():
+    def fresh_server(link=None):
         data = os.path.join(work, "data")
         shutil.rmtree(data, ignore_errors=True)
-        server = Server(args.netcache, data)
+        server = Server(args.netcache, data, link)
         server.data = data
         write_config(config, root, server)
         write_config(syncfs_config, root, server, "binary-cache-install-sync = filesystem\n")
@@ -300,7 +336,44 @@ def main():
             ("install SlapOS way + sync", lambda: (timed_python(slapos_install_synced), None)),
         ]
 
+    def upgrade_round(link):
+        """Versions 1 and 2 published from the builder; version 2 installed with nothing to
+        seed from, then after version 1. Over a shaped link, also the plain pipeline."""
+        where = " (%s link)" % args.link_rate if link else ""
+        server = fresh_server(link)
+        # Nothing seeds but what this round installs.
+        shutil.rmtree(os.path.join(root, ".netcache-indexes"), ignore_errors=True)
+        record("publish upgrade version 1" + where, *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[0]]))
+        before = stored_bytes(server.data)
+        record("publish upgrade version 2" + where, *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[1]]))
+        added.append(stored_bytes(server.data) - before)
+        node = [os.path.join(root, md5) for md5 in UPGRADE_MD5S]
+        seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
+        record("install version 2, nothing to seed" + where, seconds, peak)
+        fetched.setdefault("nothing to seed", []).append(fetched_bytes(stderr))
+        set_aside(node[1])
+        if link:
+            sha = subprocess.check_output(
+                "tar -C %s -cf - %s | zstd -T0 -3 -q | curl -sS -f -X POST -H 'Content-Type: application/octet-stream' -T - %s/shacache"
+                % (builder_root, UPGRADE_MD5S[1], server.url), shell=True, text=True).strip()
+            # The tree as built: the plain pipeline does not relocate, so it goes elsewhere.
+            plain_root = os.path.join(work, "plain-root")
+            os.makedirs(plain_root, exist_ok=True)
+            record("install version 2, curl|zstd -d|tar -x && sync" + where,
+                   timed("curl -sS -f %s/shacache/%s | zstd -d -q | tar -C %s -xf - && sync" % (server.url, sha, plain_root), shell=True)[0])
+            set_aside(os.path.join(plain_root, UPGRADE_MD5S[1]))
+        record("install version 1, nothing to seed" + where, *timed([args.netcache, "install", "-c", config, "--software-url", UPGRADE_URLS[0]]))
+        lookup = subprocess.check_output([args.netcache, "lookup", "binary-sr", "-c", config, UPGRADE_URLS[1], "--json"], text=True)
+        predicted.append(json.loads(lookup)[0]["fetch_bytes"])
+        seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
+        record("install version 2 over version 1" + where, seconds, peak)
+        fetched.setdefault("seeded", []).append(fetched_bytes(stderr))
+        for path in node:
+            set_aside(path)
+        server.stop()
+
     publish = [args.netcache, "publish", "-c", config, "--software-url", URL]
+    shaped = Link(args.link_rate)
     try:
         for run in range(args.runs):
             print("run %d" % (run + 1), flush=True)
@@ -329,28 +402,10 @@ def main():
             os.rename(moved, release)
             server.stop()
 
-            server = fresh_server()
-            # Nothing seeds but what this section installs.
-            shutil.rmtree(os.path.join(root, ".netcache-indexes"), ignore_errors=True)
-            record("publish upgrade version 1", *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[0]]))
-            before = stored_bytes(server.data)
-            record("publish upgrade version 2", *timed([args.netcache, "publish", "-c", builder_config, "--software-url", UPGRADE_URLS[1]]))
-            added.append(stored_bytes(server.data) - before)
-            node = [os.path.join(root, md5) for md5 in UPGRADE_MD5S]
-            seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
-            record("install version 2, nothing to seed", seconds, peak)
-            fetched.setdefault("nothing to seed", []).append(fetched_bytes(stderr))
-            set_aside(node[1])
-            record("install version 1, nothing to seed", *timed([args.netcache, "install", "-c", config, "--software-url", UPGRADE_URLS[0]]))
-            lookup = subprocess.check_output([args.netcache, "lookup", "binary-sr", "-c", config, UPGRADE_URLS[1], "--json"], text=True)
-            predicted.append(json.loads(lookup)[0]["fetch_bytes"])
-            seconds, peak, stderr = timed_verbose([args.netcache, "install", "-v", "-c", config, "--software-url", UPGRADE_URLS[1]])
-            record("install version 2 over version 1", seconds, peak)
-            fetched.setdefault("seeded", []).append(fetched_bytes(stderr))
-            for path in node:
-                set_aside(path)
-            server.stop()
+            for link in (None, shaped):
+                upgrade_round(link)
     finally:
+        shaped.close()
         if os.path.isdir(moved):
             if os.path.lexists(release):
                 set_aside(release)
@@ -401,10 +456,14 @@ def main():
     print()
     print("upgrade: version 2 fetched %.1f MB over version 1, %.1f MB with nothing to seed; predicted %.1f MB"
           % (statistics.median(fetched["seeded"]) / 1e6, statistics.median(fetched["nothing to seed"]) / 1e6, statistics.median(predicted) / 1e6))
+    link = " (%s link)" % args.link_rate
     upgrades = [
         ("upgrade, fetched / zstd archive", statistics.median(fetched["seeded"]) / upgrade_zstd, "<= 0.15"),
         ("upgrade, seeded / nothing to seed", median["install version 2 over version 1"] / median["install version 2, nothing to seed"], "<= 0.5"),
+        ("  over a%s" % link, median["install version 2 over version 1" + link] / median["install version 2, nothing to seed" + link], "<= 0.5"),
         ("upgrade, store growth / zstd archive", statistics.median(added) / upgrade_zstd, "<= 0.2"),
+        ("first install / (plain && sync)%s" % link,
+         median["install version 2, nothing to seed" + link] / median["install version 2, curl|zstd -d|tar -x && sync" + link], "<= 1.0"),
     ]
     for label, ratio, goal in upgrades:
         print("%-38s %s" % (label, judged(ratio, goal)))

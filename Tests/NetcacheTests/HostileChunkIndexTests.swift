@@ -25,13 +25,13 @@ final class HostileChunkIndexTests: XCTestCase {
         fixture.server.stop()
     }
 
-    /// Uploads `contents` as chunks (or `served` in place of each, when given) and files a
-    /// trusted entry for an index of `entries` over them.
-    private func publish(_ entries: [ChunkIndexEntry], contents: [[UInt8]], served: [[UInt8]]? = nil) throws {
+    /// Uploads `contents` as chunks and files a trusted entry for an index of `entries`
+    /// over them.
+    private func publish(_ entries: [ChunkIndexEntry], contents: [[UInt8]]) throws {
         let cache = try BinaryCacheSettings(file: INIFile(contentsOf: try fixture.config())).uploadCache()
         var references: [ChunkReference] = []
-        for (number, content) in contents.enumerated() {
-            let frame = try (served?[number] ?? content).withUnsafeBytes { try ZstdFrame.compress($0) }
+        for content in contents {
+            let frame = try content.withUnsafeBytes { try ZstdFrame.compress($0) }
             let blob = try cache.shacache.upload(bytes: frame)
             references.append(ChunkReference(sha512: StreamingDigest.sha512Hex(of: content), size: content.count, blob: blob, blobSize: frame.count))
         }
@@ -100,9 +100,15 @@ final class HostileChunkIndexTests: XCTestCase {
         try assertRefused(mentioning: "chunks entry \(try indexSHA512().prefix(12)): files hold 8 bytes, chunks 16")
     }
 
+    /// A cache serving other bytes for a chunk's address, even a valid frame of the same
+    /// size, is caught by the frame's SHA-512.
     func testAChunkThatIsNotWhatItsIndexSignedIsRefused() throws {
-        try publish([file("data")], contents: [content], served: [Array("replaced".utf8)])
-        try assertRefused(mentioning: "is not what its index signed")
+        try publish([file("data")], contents: [content])
+        let frame = try Array("replaced".utf8).withUnsafeBytes { try ZstdFrame.compress($0) }
+        let index = try ChunkIndex(decoding: Array(try TestHTTP.request("GET", fixture.server.shacacheURL + "/" + indexSHA512()).body))
+        let blob = try XCTUnwrap(index.chunks.first?.blob)
+        try Data(frame).write(to: fixture.server.dataDirectory.appendingPathComponent("shacache/\(blob.prefix(2))/\(blob)"))
+        try assertRefused(mentioning: "invalid checksum")
     }
 
     func testAnIndexThatIsNotOneIsRefused() throws {

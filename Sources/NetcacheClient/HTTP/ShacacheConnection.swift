@@ -31,7 +31,8 @@ public final class ShacacheConnection {
         var attempt = 0
         while true {
             var body: [UInt8] = []
-            body.reserveCapacity(size)
+            // What the signed size promises, but no more than a chunk's worth up front.
+            body.reserveCapacity(min(size, 4 << 20))
             var tooLong = false
             var request = HTTPRequest(method: "GET", url: url, tls: client.tls, timeouts: client.timeouts)
             request.stopped = stopped
