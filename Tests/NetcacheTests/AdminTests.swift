@@ -36,7 +36,7 @@ final class AdminTests: XCTestCase {
             let usage = try admin(["usage", "--json"], storage: storage)
             XCTAssertEqual(
                 usage.output,
-                #"{"blobs": 2, "bytes": 8000, "entries_by_kind": [{"kind": "pypi", "entries": 3}, {"kind": "netcache", "entries": 1}], "largest_releases": [{"key": "netcache:0123", "bytes": 5000}]}"# + "\n",
+                #"{"blobs": 2, "bytes": 8000, "logical_bytes": 13000, "entries_by_kind": [{"kind": "pypi", "entries": 3}, {"kind": "netcache", "entries": 1}], "largest_releases": [{"key": "netcache:0123", "bytes": 5000}]}"# + "\n",
                 name + usage.stderr)
 
             let refused = try admin(["remove-blob", droppedSHA], storage: storage)

@@ -43,7 +43,11 @@ final class PublishAsRootTests: XCTestCase {
         XCTAssertFalse(fixture.server.storedBlobs().contains { $0.hasSuffix(secretSHA512) }, "root uploaded the secret")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: secret)), secretBytes)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: fixture.keyFile)), keyBefore)
-        XCTAssertEqual(Set(try fixture.strayEntries(besides: [fixture.md5])), ["started"])
+        // Stopped first: a name the swapper cannot replace (the directory of kept chunk
+        // indexes) leaves its scratch link there between two tries.
+        try Data().write(to: URL(fileURLWithPath: fixture.softwareRoot + "/stop"))
+        swapper.waitUntilExit()
+        XCTAssertEqual(Set(try fixture.strayEntries(besides: [fixture.md5])), ["started", "stop"])
     }
 
     /// Runs as nobody: replaces every name in software_root but the release, its own
