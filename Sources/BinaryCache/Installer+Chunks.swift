@@ -23,6 +23,10 @@ extension Installer {
     /// checked, then read.
     static func chunkIndex(of entry: BinaryEntry, from shacache: ShacacheClient) throws -> (index: ChunkIndex, blob: [UInt8]) {
         guard let size = entry.size else { throw ChunkIndexError("the entry signs no size for its index") }
+        // Held in memory whole: a signed size must not make a hostile cache's stream memory.
+        guard size <= ChunkIndex.blobSizeLimit else {
+            throw ChunkIndexError("an index of \(size) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
+        }
         let blob = try ShacacheConnection(shacache).download(entry.sha512, size: size)
         let index = try ChunkIndex(decoding: blob)
         guard let built = try entry.builtUnder(), normalisedRoot(index.from) == built else {

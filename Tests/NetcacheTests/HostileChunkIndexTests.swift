@@ -111,6 +111,16 @@ final class HostileChunkIndexTests: XCTestCase {
         try assertRefused(mentioning: "invalid checksum")
     }
 
+    /// The index is held in memory: a signed size beyond what a node reads is refused
+    /// before a byte is fetched, not trusted to bound a stream.
+    func testAnIndexSignedLargerThanANodeReadsIsRefusedBeforeItIsFetched() throws {
+        let record = RelocationRecord(from: fixture.softwareRoot, refusal: nil, manifest: nil)
+        let blob = try ChunkIndex(from: fixture.softwareRoot, chunks: [], entries: [.directory(path: "", mode: 0o755, mtime: 0)]).encoded()
+        try fixture.publishArchive(blob, format: .chunks, sizes: .init(size: 1 << 40), relocation: record)
+        try assertRefused(mentioning: "an index of \(1 << 40) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
+        XCTAssertFalse(fixture.server.log.contains("GET /shacache/\(StreamingDigest.sha512Hex(of: blob))"), "the index was fetched")
+    }
+
     func testAnIndexThatIsNotOneIsRefused() throws {
         let record = RelocationRecord(from: fixture.softwareRoot, refusal: nil, manifest: nil)
         try fixture.publishArchive(try Array("{}".utf8).withUnsafeBytes { try ZstdFrame.compress($0) }, format: .chunks, relocation: record)

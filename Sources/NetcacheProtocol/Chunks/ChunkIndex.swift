@@ -20,6 +20,8 @@ public struct ChunkIndex: Sendable, Equatable {
     static let version = 1
     /// The largest decompressed index a node reads.
     public static let sizeLimit = 256 << 20
+    /// The largest stored (compressed) index a node or a server reads.
+    public static let blobSizeLimit = 64 << 20
     /// The largest chunk a node takes (the chunker cuts at 256 KiB).
     public static let chunkSizeLimit = 1 << 20
 

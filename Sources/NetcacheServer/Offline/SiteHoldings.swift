@@ -12,11 +12,13 @@ public enum SiteHoldings {
         guard descriptor >= 0 else { throw BundleError("--have \(path): \(String(cString: strerror(errno)))") }
         var magic = [UInt8](repeating: 0, count: 4)
         let count = read(descriptor, &magic, 4)
+        var status = stat()
+        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : -1
         close(descriptor)
         // A chunk index is a zstd frame; anything else must be a bundle.
         if count == 4, magic == [0x28, 0xB5, 0x2F, 0xFD] {
+            guard (0...ChunkIndex.blobSizeLimit).contains(size) else { throw BundleError("--have \(path): larger than a chunk index") }
             let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-            guard bytes.count <= IndexedChunks.indexSizeLimit else { throw BundleError("--have \(path): larger than a chunk index") }
             do {
                 let index = try ChunkIndex(decoding: bytes)
                 return Set(index.chunks.map(\.blob) + [StreamingDigest.sha512Hex(of: bytes)])
@@ -47,7 +49,7 @@ public enum SiteHoldings {
                 first = false
             } else if name.hasPrefix(Bundle.blobPrefix), case let sha512 = String(name.dropFirst(Bundle.blobPrefix.count)), isSHA512Hex(sha512) {
                 held.insert(sha512.lowercased())
-                if archive_entry_size(header) <= IndexedChunks.indexSizeLimit, let bytes = try? readMember(archive) {
+                if archive_entry_size(header) <= ChunkIndex.blobSizeLimit, let bytes = try? readMember(archive) {
                     held.formUnion(ChunkIndex.blobs(namedByIndex: bytes))
                 }
             }

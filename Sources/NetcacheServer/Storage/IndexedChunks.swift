@@ -5,16 +5,13 @@ import NetcacheProtocol
 /// The chunks a stored chunk index names, for what must keep, count or carry an entry's
 /// blobs: the entry names its index only. Each index is read once per instance.
 final class IndexedChunks {
-    /// A stored blob's bytes, `nil` when it is not stored or larger than `indexSizeLimit`.
+    /// A stored blob's bytes, `nil` when it is not stored or larger than `ChunkIndex.blobSizeLimit`.
     private let read: (String) async throws -> [UInt8]?
     private var known: [String: [String]] = [:]
-    /// Indexes larger than this are not read (the client reads at most 256 MiB once
-    /// decompressed; compressed, far less).
-    static let indexSizeLimit = 64 << 20
 
     init(_ blobs: any BlobStorage) {
         read = { sha512 in
-            guard let size = try await blobs.size(of: sha512), size <= Self.indexSizeLimit else { return nil }
+            guard let size = try await blobs.size(of: sha512), size <= ChunkIndex.blobSizeLimit else { return nil }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(size)
             try await blobs.read(sha512, range: 0..<size) { buffer in bytes.append(contentsOf: buffer.readableBytesView) }
@@ -28,7 +25,7 @@ final class IndexedChunks {
         read = { sha512 in
             let path = FileBlobStore.path(for: sha512, inDataDirectory: dataDirectory)
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let size = attributes[.size] as? Int, size <= Self.indexSizeLimit
+                let size = attributes[.size] as? Int, size <= ChunkIndex.blobSizeLimit
             else { return nil }
             return try? Array(Data(contentsOf: URL(fileURLWithPath: path)))
         }

@@ -119,7 +119,7 @@ struct MirrorPullCommand: AsyncParsableCommand {
             guard let first = statement.entries.first, !first.namedBlobs.isEmpty else { continue }
             var named = first.namedBlobs
             // A chunked release's chunks come with its index, which the signed entry bounds.
-            if first.namesChunkIndex, case .integer(let size)? = first.fields?["size"] {
+            if first.namesChunkIndex, case .integer(let size)? = first.fields?["size"], size <= ChunkIndex.blobSizeLimit {
                 let index = try ShacacheConnection(cache.shacache).download(named[0], size: size)
                 named += ChunkIndex.blobs(namedByIndex: index)
             }
