@@ -3,11 +3,12 @@ import Foundation
 import NetcacheClient
 import NetcacheProtocol
 
-/// The releases installed under software_root from chunk indexes, as a seed: each install
-/// keeps its index in `<software_root>/.netcache-indexes/<md5>`, which says where in the
-/// tree each of its chunks lies. A chunk is read back from the tree's files, with the
-/// node's root replaced by the placeholder again at the offsets the index lists, and
-/// counts only when its SHA-512 matches (a file changed since is as good as nothing).
+/// The releases installed or published under software_root, as a seed: each install and
+/// publish keeps its chunk index in `<software_root>/.netcache-indexes/<md5>`, which says
+/// where in the tree each of its chunks lies. A chunk is read back from the tree's files,
+/// with the node's root and the release's name replaced by the placeholder and the marker
+/// again where the index lists them, and counts only when its SHA-512 matches (a file
+/// changed since is as good as nothing).
 ///
 /// Everything is opened relative to software_root's descriptor, component by component,
 /// without following symlinks, as root must in a directory another user owns.
