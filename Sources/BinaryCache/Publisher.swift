@@ -102,6 +102,11 @@ public struct Publisher {
         var published: [PublishedArchive] = []
         // The index names only stored chunks; the entry names only a stored index.
         let indexBlob = try index.encoded()
+        // Read back as a node will, so that no entry names an index every node refuses.
+        guard indexBlob.count <= ChunkIndex.blobSizeLimit else {
+            throw ArchiveError("the chunk index takes \(indexBlob.count) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
+        }
+        _ = try ChunkIndex(decoding: indexBlob)
         let indexSHA512 = try cache.shacache.upload(bytes: indexBlob)
         let chunked = BinaryEntry(
             sha512: indexSHA512, softwareURL: softwareURL, softwareRoot: root, multiarch: machine.multiarch,

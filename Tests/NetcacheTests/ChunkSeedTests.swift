@@ -94,3 +94,47 @@ final class InstalledTreesSeedTests: XCTestCase {
         XCTAssertNil(seed.bytes(of: reference))
     }
 }
+
+/// Kept indexes only count where this user alone may write them: root does not decode, or
+/// hold, indexes software_root's owner planted; and an index of hostile numbers is refused
+/// without a trap.
+final class KeptIndexOwnershipTests: XCTestCase {
+    func testKeptIndexesInADirectoryAnotherUserMayWriteSeedNothing() throws {
+        let root = try TemporaryDirectory.make().appendingPathComponent("software-root").path
+        let md5 = StreamingDigest.md5Hex(of: "https://lab.example/release.cfg")
+        let bytes = [UInt8](repeating: 9, count: 3000)
+        try FileManager.default.createDirectory(atPath: root + "/" + md5, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: root + "/" + md5 + "/data"))
+        let reference = ChunkSeedContract.reference(for: bytes)
+        let index = ChunkIndex(from: "/opt/slapgrid", chunks: [reference], entries: [
+            .directory(path: "", mode: 0o755, mtime: 0),
+            .file(path: "data", mode: 0o644, mtime: 0, size: bytes.count, length: bytes.count, roots: [], releases: []),
+        ])
+        let kept = root + "/" + InstalledTrees.directory
+        try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: true)
+        try Data(try index.encoded()).write(to: URL(fileURLWithPath: kept + "/" + md5))
+        let descriptor = open(root, O_RDONLY | O_DIRECTORY)
+        defer { close(descriptor) }
+        chmod(kept, 0o755)
+        XCTAssertTrue(InstalledTrees(root: descriptor).holds(reference), "the seed's own directory")
+        chmod(kept, 0o777)
+        XCTAssertFalse(InstalledTrees(root: descriptor).holds(reference), "a directory anyone may write")
+        if getuid() == 0 {
+            chmod(kept, 0o755)
+            XCTAssertEqual(chown(kept, 65534, 65534), 0)
+            XCTAssertFalse(InstalledTrees(root: descriptor).holds(reference), "a directory another user owns")
+            XCTAssertNotNil(InstalledTrees.keep(try index.encoded(), md5: md5, root: descriptor), "kept in another user's directory")
+        }
+    }
+
+    func testOffsetsAtTheEndOfTheIntegersAreRefusedWithoutATrap() throws {
+        for offsets in ["[9223372036854775807], [9223372036854775807]", "[0, 9223372036854775807], []", "[16, 0], []"] {
+            let text = #"{"netcache_chunk_index": 1, "from": "/opt/slapgrid", "placeholder": "@SOFTWARE_ROOT@/", "chunks": [], "#
+                + #""entries": [["d", "", 493, 0], ["f", "a", 420, 0, 100, 64, "# + offsets + "]]}"
+            let blob = try Array(text.utf8).withUnsafeBytes { try ZstdFrame.compress($0) }
+            XCTAssertThrowsError(try ChunkIndex(decoding: blob), offsets) { error in
+                XCTAssertTrue("\(error)".contains("root offsets out of order or outside its bytes"), "\(error)")
+            }
+        }
+    }
+}

@@ -27,7 +27,7 @@ final class HostileChunkIndexTests: XCTestCase {
 
     /// Uploads `contents` as chunks and files a trusted entry for an index of `entries`
     /// over them.
-    private func publish(_ entries: [ChunkIndexEntry], contents: [[UInt8]]) throws {
+    private func publish(_ entries: [ChunkIndexEntry], contents: [[UInt8]], from: String? = nil) throws {
         let cache = try BinaryCacheSettings(file: INIFile(contentsOf: try fixture.config())).uploadCache()
         var references: [ChunkReference] = []
         for content in contents {
@@ -35,7 +35,7 @@ final class HostileChunkIndexTests: XCTestCase {
             let blob = try cache.shacache.upload(bytes: frame)
             references.append(ChunkReference(sha512: StreamingDigest.sha512Hex(of: content), size: content.count, blob: blob, blobSize: frame.count))
         }
-        let index = ChunkIndex(from: fixture.softwareRoot, chunks: references, entries: [.directory(path: "", mode: 0o755, mtime: 0)] + entries)
+        let index = ChunkIndex(from: from ?? fixture.softwareRoot, chunks: references, entries: [.directory(path: "", mode: 0o755, mtime: 0)] + entries)
         let record = RelocationRecord(from: fixture.softwareRoot, refusal: nil, manifest: nil)
         try fixture.publishArchive(try index.encoded(), format: .chunks, relocation: record)
     }
@@ -119,6 +119,17 @@ final class HostileChunkIndexTests: XCTestCase {
         try fixture.publishArchive(blob, format: .chunks, sizes: .init(size: 1 << 40), relocation: record)
         try assertRefused(mentioning: "an index of \(1 << 40) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
         XCTAssertFalse(fixture.server.log.contains("GET /shacache/\(StreamingDigest.sha512Hex(of: blob))"), "the index was fetched")
+    }
+
+    /// A root spelt otherwise than its entry's (`/tmp//x` for `/tmp/x`) would make each
+    /// placeholder stand for a byte more than is written back: refused, not padded.
+    func testAnIndexWhoseRootIsSpeltOtherwiseIsRefused() throws {
+        let spelt = fixture.softwareRoot.replacingOccurrences(of: "/slapgrid", with: "//slapgrid")
+        let bytes = Array("x".utf8) + ChunkIndex.placeholder + Array("bin\n".utf8)
+        let growth = spelt.utf8.count + 1 - ChunkIndex.placeholder.count
+        try publish([.file(path: "script", mode: 0o644, mtime: 0, size: bytes.count + growth, length: bytes.count, roots: [1], releases: [])],
+                    contents: [bytes], from: spelt)
+        try assertRefused(mentioning: "built under \(spelt), where its entry says \(fixture.softwareRoot)")
     }
 
     func testAnIndexThatIsNotOneIsRefused() throws {

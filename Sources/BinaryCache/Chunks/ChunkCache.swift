@@ -73,9 +73,9 @@ final class ChunkCache: ChunkSeed, @unchecked Sendable {
         let temporary = ".partial-\(getpid())-\(chunk.sha512.prefix(16))"
         let file = openat(descriptor, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard file >= 0 else { return "cannot write in \(path): \(String(cString: strerror(errno)))" }
-        let failure = bytes.withUnsafeBytes { writeFully(file, $0) }.map { String(cString: strerror($0)) }
-            ?? (close(file) == 0 ? nil : String(cString: strerror(errno)))
-        if failure != nil { close(file) }
+        let written = bytes.withUnsafeBytes { writeFully(file, $0) }
+        let closed = close(file) == 0 ? nil : errno
+        let failure = (written ?? closed).map { String(cString: strerror($0)) }
         guard failure == nil, renameat(descriptor, temporary, descriptor, chunk.sha512) == 0 else {
             let reason = failure ?? String(cString: strerror(errno))
             unlinkat(descriptor, temporary, 0)
@@ -91,7 +91,8 @@ final class ChunkCache: ChunkSeed, @unchecked Sendable {
         var files = Self.list(descriptor)
         for partial in files where partial.name.hasPrefix(".partial-") { unlinkat(descriptor, partial.name, 0) }
         files.removeAll { $0.name.hasPrefix(".") }
-        var total = files.reduce(0) { $0 + $1.size }
+        // Saturating: files another user made sparse and huge must not trap the sum.
+        var total = files.reduce(0) { $0.addingReportingOverflow($1.size).overflow ? Int.max : $0 + $1.size }
         for file in files.sorted(by: { $0.used < $1.used }) where total > limit {
             if unlinkat(descriptor, file.name, 0) == 0 { total -= file.size }
         }

@@ -36,6 +36,7 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
         let indexes = openat(root, Self.directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard indexes >= 0 else { return }
         defer { close(indexes) }
+        guard Self.isOwn(indexes) else { return }
         for raw in (try? directoryEntries(of: indexes)) ?? [] {
             let md5 = String(decoding: raw.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
             guard md5.utf8.count == 32, md5.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
@@ -134,6 +135,10 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
         let indexes = openat(root, directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard indexes >= 0 else { return "cannot open \(directory): \(String(cString: strerror(errno)))" }
         defer { close(indexes) }
+        // Created under any umask: made writable by this user only.
+        var status = stat()
+        if fstat(indexes, &status) == 0, status.st_uid == geteuid() { fchmod(indexes, 0o755) }
+        guard isOwn(indexes) else { return "\(directory) belongs to another user, or others may write in it" }
         let temporary = ".partial-\(getpid())-\(md5)"
         unlinkat(indexes, temporary, 0)
         let file = openat(indexes, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
@@ -150,6 +155,13 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
             if name.utf8.count == 32, !isDirectory(name, in: root) { unlinkat(indexes, name, 0) }
         }
         return nil
+    }
+
+    /// Kept indexes count only in a directory this user owns and nobody else may write:
+    /// root must not decode, and hold, indexes that software_root's owner planted there.
+    private static func isOwn(_ descriptor: Int32) -> Bool {
+        var status = stat()
+        return fstat(descriptor, &status) == 0 && status.st_uid == geteuid() && status.st_mode & 0o022 == 0
     }
 
     private static func isDirectory(_ name: String, in root: Int32) -> Bool {

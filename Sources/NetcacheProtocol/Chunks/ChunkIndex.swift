@@ -147,19 +147,26 @@ public struct ChunkIndex: Sendable, Equatable {
             guard index == items.count - 2, let rootValues = items[index].arrayValue, let releaseValues = items[index + 1].arrayValue else {
                 throw ChunkIndexError("\(path.debugDescription): no root offsets")
             }
+            // Each offset checked as it is read, so that no sum below can overflow, and
+            // membership by set: an index of millions of offsets decodes in linear time.
             var roots: [Int] = []
+            var end = 0
             for value in rootValues {
-                guard case .integer(let offset) = value else { throw ChunkIndexError("\(path.debugDescription): a root offset that is not one") }
+                guard case .integer(let offset) = value, offset >= end, offset <= length - placeholder.count else {
+                    throw ChunkIndexError("\(path.debugDescription): root offsets out of order or outside its bytes")
+                }
                 roots.append(offset)
+                end = offset + placeholder.count
             }
+            let rootSet = Set(roots)
             var releases: [Int] = []
             for value in releaseValues {
-                guard case .integer(let offset) = value, roots.contains(offset), releases.last.map({ $0 < offset }) ?? true else {
+                guard case .integer(let offset) = value, rootSet.contains(offset), releases.last.map({ $0 < offset }) ?? true else {
                     throw ChunkIndexError("\(path.debugDescription): a release offset that is no root offset")
                 }
                 releases.append(offset)
             }
-            var end = 0
+            end = 0
             for substitution in ChunkSubstitution.of(roots: roots, releases: releases) {
                 guard substitution.offset >= end, substitution.offset <= length - substitution.normalised.count else {
                     throw ChunkIndexError("\(path.debugDescription): root offsets out of order or outside its bytes")
