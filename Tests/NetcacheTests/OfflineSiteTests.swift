@@ -70,10 +70,13 @@ final class OfflineSiteTests: XCTestCase {
         let bundle = fixture.directory.appendingPathComponent("site.tar").path
         XCTAssertEqual(try netcache("export", "--data", fixture.server.dataDirectory.path, "-o", bundle).status, 0)
         var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: bundle)))
-        let blob = try Array(Data(contentsOf: fixture.server.dataDirectory.appendingPathComponent("shacache/" + fixture.server.storedBlobs()[0])))
-        let probe = Array(blob[200..<264])
-        let offset = try XCTUnwrap((0...(bytes.count - probe.count)).first { bytes[$0..<($0 + probe.count)].elementsEqual(probe) })
-        bytes[offset] ^= 0xFF
+        // The first blob of the bundle: import stores those before the tampered one.
+        let offsets = try fixture.server.storedBlobs().map { path -> Int in
+            let blob = try Array(Data(contentsOf: fixture.server.dataDirectory.appendingPathComponent("shacache/" + path)))
+            let probe = Array(blob[(blob.count / 2)..<min(blob.count, blob.count / 2 + 32)])
+            return try XCTUnwrap((0...(bytes.count - probe.count)).first { bytes[$0..<($0 + probe.count)].elementsEqual(probe) })
+        }
+        bytes[try XCTUnwrap(offsets.min())] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: bundle))
         let site = try TemporaryDirectory.make()
         let imported = try netcache("import", bundle, "--data", site.appendingPathComponent("data").path)
