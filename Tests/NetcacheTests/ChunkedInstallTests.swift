@@ -118,7 +118,7 @@ final class ChunkedInstallTests: XCTestCase {
         let changed = fixture.release + "/lib/data/part-3.bin"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: changed))
         try handle.seek(toOffset: 5000)
-        handle.write(Data(repeating: 0, count: 20_000))
+        try handle.write(contentsOf: Data(repeating: 0, count: 20_000))
         try handle.close()
         let upgraded = try netcache("install", "-c", config, "--software-url", upgradeURL, "-v")
         XCTAssertEqual(upgraded.status, 0, upgraded.stderr)

@@ -55,7 +55,8 @@ final class ContentDefinedChunker {
         let cut = Self.cut(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         try emit(UnsafeRawBufferPointer(rebasing: buffer[..<cut]))
         if cut < count {
-            buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + cut, byteCount: count - cut)
+            // The regions may overlap: copyMemory moves.
+            UnsafeMutableRawBufferPointer(rebasing: buffer[..<(count - cut)]).copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[cut..<count]))
         }
         count -= cut
     }
