@@ -34,10 +34,6 @@ final class MirrorPushTests: XCTestCase {
         Array(JSONValue.array([.string("{\"sha512\": \"\(sha512)\", \"n\": \(n)}"), .string("")]).pythonJSON.utf8)
     }
 
-    private func metric(_ name: String, of server: ServerProcess) throws -> Double? {
-        try TestHTTP.request("GET", server.url + "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
-    }
-
     /// An entry upstream refuses (403: unsigned, upstream trusts a certificate) and a blob
     /// larger than upstream takes (413) are set aside; the uploads after them reach upstream.
     func testAnUploadUpstreamRefusesForGoodIsSetAsideAndTheQueueGoesOn() throws {
@@ -66,7 +62,7 @@ final class MirrorPushTests: XCTestCase {
         XCTAssertEqual(lines.map { [$0[0], $0[2], $0[3], $0[4]] }, [["1", "413", "blob", largeSHA], ["2", "403", "entry", "refused:key"]], listed.output)
         let json = try netcache("admin", "push-refused", "--data", mirror.dataDirectory.path, "--json")
         XCTAssertTrue(json.output.contains("\"body\": "), json.output)
-        XCTAssertEqual(try metric("netcache_upstream_push_refused", of: mirror), 2)
+        XCTAssertEqual(try mirror.metric("netcache_upstream_push_refused"), 2)
         XCTAssertTrue(mirror.log.contains("upstream refused the blob \(largeSHA) for good"), mirror.log)
         XCTAssertTrue(mirror.log.contains("upstream refused the entry under refused:key for good"), mirror.log)
         // Kept here, still served.
@@ -92,7 +88,7 @@ final class MirrorPushTests: XCTestCase {
         try waitUntil(timeout: 30) { try TestHTTP.request("GET", raised.shacacheURL + "/" + largeSHA).status == 200 }
         XCTAssertTrue(try TestHTTP.request("GET", raised.shacacheURL + "/" + largeSHA).body == large)
         XCTAssertEqual(try netcache("admin", "push-refused", "--data", mirror.dataDirectory.path).output, "")
-        try waitUntil(timeout: 10) { try metric("netcache_upstream_push_refused", of: mirror) == 0 }
+        try waitUntil(timeout: 10) { try mirror.metric("netcache_upstream_push_refused") == 0 }
     }
 
     /// Upstream answering 503 fails for now: nothing is set aside, and once upstream takes
@@ -119,7 +115,7 @@ final class MirrorPushTests: XCTestCase {
             "[" + String(decoding: entry(firstSHA, 1), as: UTF8.self) + ", " + String(decoding: entry(secondSHA, 2), as: UTF8.self) + "]")
         XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + firstSHA).body == first)
         XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + secondSHA).body == second)
-        XCTAssertEqual(try metric("netcache_upstream_push_refused", of: mirror), 0)
+        XCTAssertEqual(try mirror.metric("netcache_upstream_push_refused"), 0)
     }
 
     /// SIGTERM waits --shutdown-grace for transfers in flight, not for an upload waiting

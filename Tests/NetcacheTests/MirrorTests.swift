@@ -1,6 +1,5 @@
 import Foundation
 import NetcacheProtocol
-import Synchronization
 import XCTest
 
 /// `serve --upstream-cache --upstream-dir`: two real servers, one the upstream of the other.
@@ -69,21 +68,25 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/never:seen").status, 502)
     }
 
+    /// Ten misses of one blob in flight at once, its transfer from upstream held until the
+    /// other nine have joined it: upstream is asked once, and each client gets the whole blob.
     func testTenClientsAskingForOneMissingBlobCauseOneUpstreamRequest() throws {
         upstream = try ServerProcess()
-        try startMirror()
-        let bytes = blob(64 << 20, seed: 2)
+        let bytes = blob(8 << 20, seed: 2)
         let sha512 = try upload(bytes, to: upstream)
-        let results = Mutex<[Bool]>([])
-        let url = mirror.shacacheURL + "/" + sha512
-        DispatchQueue.concurrentPerform(iterations: 10) { _ in
-            let response = try? TestHTTP.request("GET", url)
-            let whole = response.map { $0.status == 200 && $0.body == bytes } ?? false
-            results.withLock { $0.append(whole) }
-        }
-        XCTAssertEqual(results.withLock { $0 }, Array(repeating: true, count: 10))
-        try waitUntil { self.upstreamGets(of: sha512) >= 1 }
-        XCTAssertEqual(upstreamGets(of: sha512), 1, upstream.log)
+        let proxy = try GatedProxy(upstream: upstream.url)
+        try startMirror(of: proxy.url)
+        let clients = try SimultaneousRequests(Array(repeating: .init(method: "GET", url: mirror.shacacheURL + "/" + sha512), count: 10))
+        try clients.release()
+        try waitUntil { try self.mirror.metric("netcache_upstream_shared_total") == 9 }
+        let asked = { proxy.requests.filter { $0.contains(sha512) } }
+        XCTAssertEqual(asked(), ["GET /shacache/\(sha512) HTTP/1.1"])
+        proxy.open()
+
+        let answers = try clients.answers()
+        XCTAssertEqual(answers.map(\.status), Array(repeating: 200, count: 10))
+        XCTAssertEqual(answers.filter { $0.body == bytes }.count, 10)
+        XCTAssertEqual(asked().count, 1)
         XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
         XCTAssertEqual(mirror.stagedFiles(), [])
     }

@@ -132,13 +132,11 @@ final class ScaleOutTests: XCTestCase {
         let same = entry(#"{"sha512": "\#(String(repeating: "a", count: 128))"}"#)
         let different = (0..<10).map { entry(#"{"sha512": "\#(String(repeating: "b", count: 128))", "n": \#($0)}"#) }
         let bodies = (0..<20).map { $0 % 2 == 0 ? same : different[$0 / 2] }
-        let statuses = ManagedStatuses(count: bodies.count)
-        let urls = servers.map(\.shadirURL)
-        DispatchQueue.concurrentPerform(iterations: bodies.count) { index in
-            let status = (try? TestHTTP.request("PUT", urls[index % 2] + "/" + key, body: bodies[index]).status) ?? 0
-            statuses.set(index, status)
-        }
-        XCTAssertEqual(statuses.all, Array(repeating: 201, count: 20))
+        let puts = bodies.indices.map { SimultaneousRequests.Request(method: "PUT", url: servers[$0 % 2].shadirURL + "/" + key, body: bodies[$0]) }
+        let racing = try SimultaneousRequests(puts)
+        try racing.release()
+        let answers = try racing.answers()
+        XCTAssertEqual(answers.map(\.status), Array(repeating: 201, count: 20), answers.map(\.text).joined(separator: "\n"))
 
         let listings = try servers.map { try TestHTTP.request("GET", $0.shadirURL + "/" + key).text }
         XCTAssertEqual(listings[0], listings[1], "both servers list one order")
@@ -243,20 +241,4 @@ final class ScaleOutTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha).body, content)
         XCTAssertEqual(mirror.storedBlobs(), [])
     }
-}
-
-/// Statuses written from concurrent requests.
-private final class ManagedStatuses: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Int]
-
-    init(count: Int) {
-        values = Array(repeating: 0, count: count)
-    }
-
-    func set(_ index: Int, _ value: Int) {
-        lock.withLock { values[index] = value }
-    }
-
-    var all: [Int] { lock.withLock { values } }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import NetcacheProtocol
-import Synchronization
 import XCTest
 
 @testable import NetcacheClient
@@ -80,19 +79,28 @@ final class ShadirServerTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", key).body, Array("[".utf8) + first + Array(", ".utf8) + second + Array("]".utf8))
     }
 
-    /// GETs racing PUTs of one key: once every PUT is answered, a GET lists them all.
+    /// GETs racing PUTs of one key, all 80 in flight at once: every PUT is filed, every GET
+    /// answers a listing of PUT entries (or 404), and once all are answered a GET lists them all.
     func testListingsReadDuringPutsMissNone() throws {
         let key = server.shadirURL + "/racing:key"
         let entries = (0..<40).map { body(info: "{\"sha512\": \"\(sha)\", \"n\": \($0)}") }
-        let unexpected = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 80) { index in
-            let method = index % 2 == 0 ? "PUT" : "GET"
-            let status = try? TestHTTP.request(method, key, body: method == "PUT" ? entries[index / 2] : nil).status
-            if ![201, 200, 404].contains(status) { unexpected.withLock { $0.append("\(method) \(String(describing: status))") } }
+        let infos = try Set(entries.map { try ShadirListing.parse(Array("[".utf8) + $0 + Array("]".utf8))[0].info })
+        let requests = (0..<80).map { index in
+            index % 2 == 0 ? SimultaneousRequests.Request(method: "PUT", url: key, body: entries[index / 2]) : SimultaneousRequests.Request(method: "GET", url: key)
         }
-        XCTAssertEqual(unexpected.withLock { $0 }, [])
+        let racing = try SimultaneousRequests(requests)
+        try racing.release()
+        let answers = try racing.answers()
+        for (request, answer) in zip(requests, answers) {
+            switch (request.method, answer.status) {
+            case ("PUT", 201), ("GET", 404): continue
+            case ("GET", 200): XCTAssertTrue(try Set(ShadirListing.parse(answer.body).map(\.info)).isSubset(of: infos), answer.text)
+            default: XCTFail("\(request.method) answered \(answer.status): \(answer.text)")
+            }
+        }
         let listed = try ShadirListing.parse(try TestHTTP.request("GET", key).body)
-        XCTAssertEqual(Set(listed.map(\.info)), Set(entries.map { try! ShadirListing.parse(Array("[".utf8) + $0 + Array("]".utf8))[0].info }))
+        XCTAssertEqual(Set(listed.map(\.info)), infos)
+        XCTAssertEqual(listed.count, 40)
     }
 
     func testASecondServerOnTheSameDataDirectoryRefusesToStart() throws {

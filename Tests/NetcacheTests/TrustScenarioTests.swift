@@ -472,7 +472,7 @@ final class TrustScenarioTests: XCTestCase {
     func testBundlesCarryTheDocumentsAndImportVetsEntries() throws {
         let root = try keygen("root")
         let alice = try keygen("alice")
-        let mallory = try keygen("mallory")
+        _ = try keygen("mallory")
         let rootMachine = try rootOnly()
         expectSuccess(try trust("delegate", "-c", rootMachine, "--root-key", root.key, "--signer", alice.cert, "--expires", "2099-01-01"), "delegate")
         _ = try publish(try builder("alice"))

@@ -11,6 +11,9 @@ final class ServerMetrics: Sendable {
     let bytesStored: Gauge
     let entries: Gauge
     let healthChecks: Counter
+    /// Misses that joined a transfer from upstream already under way for the same blob,
+    /// rather than starting one: what a mirror saves its upstream.
+    let sharedTransfers: Counter
 
     /// Request durations from a millisecond to ten minutes (a large blob).
     private static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10), .seconds(60), .seconds(600)]
@@ -22,6 +25,8 @@ final class ServerMetrics: Sendable {
         bytesStored = registry.makeGauge(descriptor: Self.name("store", unit: "bytes", "Bytes of blobs in the store, at the last census."))
         entries = registry.makeGauge(descriptor: Self.name("shadir_entries", unit: "", "shadir entries, at the last census."))
         healthChecks = registry.makeCounter(descriptor: Self.name("health_checks", unit: "total", "Checks of every backend made for /health."))
+        sharedTransfers = registry.makeCounter(
+            descriptor: Self.name("upstream_shared", unit: "total", "A mirror's blob misses answered by a transfer from upstream already under way."))
     }
 
     private static func name(_ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {

@@ -82,7 +82,10 @@ final class BlobMirror: Sendable {
         // Looked up outside the lock, so a blob stored meanwhile is fetched twice at worst:
         // the second copy is dropped when kept.
         let stored = try await store.size(of: sha512) != nil
-        if let running = inFlight.withLock({ $0[sha512] }) { return running }
+        if let running = inFlight.withLock({ $0[sha512] }) {
+            metrics.sharedTransfers.increment()
+            return running
+        }
         if stored { return nil }
         // Made before the lock is taken, off Swift's cooperative pool: on a slow disk, files
         // being created must not hold every other miss.
@@ -100,6 +103,7 @@ final class BlobMirror: Sendable {
         switch lookup {
         case .running(let fetch):
             // Another request started the same transfer meanwhile.
+            metrics.sharedTransfers.increment()
             close(reader)
             try await MetadataCalls.run { staged.discard() }
             return fetch

@@ -81,6 +81,12 @@ final class ServerProcess {
     var shadirURL: String { url + "/shadir" }
 
     /// The blob files stored, whatever their names.
+    /// A sample of `GET /metrics` by its name and labels as printed
+    /// (`netcache_upstream_total{kind="blob",outcome="hit"}`); `nil` when not printed.
+    func metric(_ name: String) throws -> Double? {
+        try TestHTTP.request("GET", url + "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+    }
+
     func storedBlobs() -> [String] {
         let root = dataDirectory.appendingPathComponent("shacache")
         let enumerator = FileManager.default.enumerator(atPath: root.path)

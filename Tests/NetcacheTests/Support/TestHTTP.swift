@@ -75,6 +75,17 @@ enum RawSocket {
         return answer
     }
 
+    /// Reads a request without a body (GET/HEAD): up to the blank line.
+    static func readRequestHead(_ socket: Int32) -> String? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while recv(socket, &byte, 1, 0) == 1 {
+            bytes.append(byte)
+            if bytes.suffix(4) == [13, 10, 13, 10] { return String(decoding: bytes, as: UTF8.self) }
+        }
+        return nil
+    }
+
     /// A TCP connection to 127.0.0.1:port; the caller closes it.
     static func connectLoopback(port: Int) throws -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -113,9 +124,7 @@ enum RawSocket {
     }
 
     static func port(of url: String) throws -> Int {
-        guard let colon = url.lastIndex(of: ":"), let port = Int(url[url.index(after: colon)...].prefix { $0.isNumber }) else {
-            throw TestFailure("no port in \(url)")
-        }
+        guard let port = URLComponents(string: url)?.port else { throw TestFailure("no port in \(url)") }
         return port
     }
 }

@@ -40,7 +40,7 @@ final class TricklingProxy: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        guard let request = readRequestHead(client), let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
+        guard let request = RawSocket.readRequestHead(client), let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
         // Ask upstream to close after answering, so that one read loop sees the whole answer.
         let forwarded = request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
@@ -56,16 +56,5 @@ final class TricklingProxy: @unchecked Sendable {
             guard filled > 0, RawSocket.sendAll(Array(buffer[..<filled]), on: client), filled == bytesPerTick else { return }
             Thread.sleep(forTimeInterval: interval)
         }
-    }
-
-    /// Reads a request without a body (GET/HEAD): up to the blank line.
-    private func readRequestHead(_ socket: Int32) -> String? {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while recv(socket, &byte, 1, 0) == 1 {
-            bytes.append(byte)
-            if bytes.suffix(4) == [13, 10, 13, 10] { return String(decoding: bytes, as: UTF8.self) }
-        }
-        return nil
     }
 }
