@@ -32,7 +32,8 @@ public struct S3Credentials: Sendable {
         } catch {
             throw ServerConfigurationError("cannot read --s3-credentials-file \(path): \(error)")
         }
-        let profile = profile ?? ProcessInfo.processInfo.environment["AWS_PROFILE"] ?? "default"
+        // Set but empty counts as unset, as for the key variables.
+        let profile = profile ?? ProcessInfo.processInfo.environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
         let file = try INIFile(text: text, origin: path)
         guard let key = file.value("aws_access_key_id", in: profile), let secret = file.value("aws_secret_access_key", in: profile) else {
             throw ServerConfigurationError("\(path): no aws_access_key_id and aws_secret_access_key in [\(profile)]")
