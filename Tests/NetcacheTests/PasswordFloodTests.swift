@@ -9,12 +9,17 @@ import XCTest
 /// bcrypt is slow on purpose: a flood of wrong passwords must not take the threads that
 /// serve downloads, and an unknown user name must cost what a wrong password costs.
 final class PasswordFloodTests: XCTestCase {
-    func testAnUnknownUserCostsOneBcryptLikeAWrongPassword() async throws {
+    /// An unknown name is checked against a hash of the file's highest cost: one bcrypt
+    /// like a wrong password, and of the cost of the dearest user's.
+    func testAnUnknownUserCostsOneBcryptOfTheFilesHighestCost() async throws {
         let directory = try TemporaryDirectory.make()
         defer { try? FileManager.default.removeItem(at: directory) }
         let passwords = directory.appendingPathComponent("htpasswd").path
-        try "node:\(Bcrypt.hash("right", cost: 4))\n".write(toFile: passwords, atomically: true, encoding: .utf8)
+        let dearer = Bcrypt.hash("other", cost: 6)
+        try "node:\(Bcrypt.hash("right", cost: 4))\nbuilder:\(dearer)\n".write(toFile: passwords, atomically: true, encoding: .utf8)
         let file = try HtpasswdFile(path: passwords)
+        XCTAssertEqual(dearer.split(separator: "$")[1], "06")
+        XCTAssertEqual(file.unknownUserCost, 6)
         let unknown = await file.verify(user: "nobody", password: "right")
         XCTAssertFalse(unknown)
         XCTAssertEqual(file.verifications.value, 1, "an unknown user was answered without a bcrypt")

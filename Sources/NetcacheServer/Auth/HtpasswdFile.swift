@@ -6,10 +6,12 @@ import NetcacheClient
 /// Upload credentials from an htpasswd-style file: `user:$2y$...` lines, bcrypt only.
 public struct HtpasswdFile: Sendable {
     private let hashes: [String: String]
-    /// What an unknown user's password is checked against: a hash of the file's own cost,
-    /// so that an unknown name costs one bcrypt like a wrong password, and answers no
-    /// faster (which would tell an attacker which names exist).
+    /// What an unknown user's password is checked against: a hash of the file's highest
+    /// cost, so that an unknown name costs one bcrypt like a wrong password, and answers no
+    /// faster than any user's (which would tell an attacker which names exist).
     private let unknownUserHash: String
+    /// The cost `unknownUserHash` was made with, for the tests of that.
+    var unknownUserCost: Int? { Self.cost(of: unknownUserHash) }
     /// bcrypt checks done, for the tests of that.
     let verifications = ByteCounter()
 
@@ -43,9 +45,15 @@ public struct HtpasswdFile: Sendable {
         }
         guard !hashes.isEmpty else { throw ServerConfigurationError("\(path): no user in basic auth file") }
         self.hashes = hashes
-        // "$2y$12$...": the cost is the two digits after the second "$".
-        let cost = hashes.values.first.flatMap { UInt8($0.split(separator: "$").dropFirst().first ?? "") } ?? 12
-        unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: cost)
+        let cost = hashes.values.compactMap(Self.cost(of:)).max() ?? 12
+        unknownUserHash = Bcrypt.hash(UUID().uuidString, cost: UInt8(cost))
+    }
+
+    /// "$2y$12$...": the two digits after the second "$", if bcrypt takes them.
+    private static func cost(of hash: String) -> Int? {
+        let fields = hash.split(separator: "$", omittingEmptySubsequences: false)
+        guard fields.count > 2, let cost = Int(fields[2]), (4...31).contains(cost) else { return nil }
+        return cost
     }
 
     /// Checks a user and password, off the event loops.
