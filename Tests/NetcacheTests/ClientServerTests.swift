@@ -93,6 +93,27 @@ final class ClientServerTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".out") }, [])
     }
 
+    /// A connection closed inside a response's head (a server whose write failed there):
+    /// libcurl 7.88 ends such a transfer as if it were whole, a 200 with no body; it is an
+    /// error. A head cut inside its status line already was.
+    func testAConnectionClosedInsideTheResponseHeadIsAnError() throws {
+        let (listener, url) = try RawSocket.listenOnLoopback()
+        defer { close(listener) }
+        let served = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            defer { served.signal() }
+            let client = accept(listener, nil, nil)
+            guard client >= 0 else { return }
+            defer { close(client) }
+            _ = RawSocket.readRequestHead(client)
+            _ = RawSocket.sendAll(Array("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\netag: \"ab".utf8), on: client)
+        }
+        XCTAssertThrowsError(try TestHTTP.request("GET", url + "/shacache/" + String(repeating: "ab", count: 64))) { error in
+            XCTAssertTrue("\(error)".hasSuffix("connection closed inside the response head"), "\(error)")
+        }
+        served.wait()
+    }
+
     func testErrorsNameTheURLAndStatus() throws {
         XCTAssertThrowsError(try download(shacache(), String(repeating: "1", count: 128))) { error in
             XCTAssertEqual("\(error)", "GET \(self.server.url)/shacache/\(String(repeating: "1", count: 128)): HTTP 404")

@@ -58,6 +58,8 @@ final class CurlEasy {
             let message = String(cString: errorBuffer)
             return .failure(message.isEmpty ? String(cString: curl_easy_strerror(code)) : message)
         }
+        // libcurl 7.88 takes a close inside the head for the end of an answer with no length.
+        guard state.stoppedByCaller || !state.insideHead else { return .failure("connection closed inside the response head") }
         var status = 0
         netcache_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var head = state.head
@@ -113,6 +115,9 @@ final class CurlEasy {
 private final class TransferState {
     let onBody: (HTTPResponseHead, UnsafeRawBufferPointer) -> Bool
     var head = HTTPResponseHead()
+    /// Whether an HTTP status line came and the blank line ending its head did not yet
+    /// (FTP's replies have neither).
+    var insideHead = false
     var stoppedByCaller = false
     /// What the progress display calls the transfer.
     let label: String
@@ -130,7 +135,12 @@ private final class TransferState {
     func header(_ line: String) {
         if line.hasPrefix("HTTP/") {
             head = HTTPResponseHead()
+            insideHead = true
             head.status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            return
+        }
+        if line == "\r\n" || line == "\n" {
+            insideHead = false
             return
         }
         guard let colon = line.firstIndex(of: ":") else { return }

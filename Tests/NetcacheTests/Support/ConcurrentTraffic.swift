@@ -13,8 +13,9 @@ import Synchronization
 /// - a status other than the request's success or a 5xx (a 404 for a blob it holds, a
 ///   404 for a key with an entry answered 201, any 4xx);
 /// - a 201 whose body is not the SHA-512 of what was sent;
-/// - a 200 or 206 whose body is not the blob, or not that part of it: a client that got
-///   the whole `Content-Length` must have the blob its name promises;
+/// - a 200 or 206 without a `Content-Length`, or whose body is not the blob, or not that
+///   part of it: a client that got the whole `Content-Length` must have the blob its name
+///   promises;
 /// - a listing that is not a JSON list of entries that were PUT;
 /// - an answer later than `patience`: the server hung on it.
 ///
@@ -120,6 +121,9 @@ final class ConcurrentTraffic: Sendable {
         let range = ranged ? Self.someRange(of: blob.bytes.count) : nil
         let headers = range.map { ["Range: bytes=\($0.lowerBound)-\($0.upperBound - 1)"] } ?? []
         guard let answer = exchange(ranged ? "range" : "download", "GET", url + "/shacache/" + blob.sha512, headers: headers) else { return }
+        if [200, 206].contains(answer.status), answer.headers["content-length"] == nil {
+            return violation("GET \(name) answered \(answer.status) without a Content-Length, headers \(answer.headers)")
+        }
         switch (answer.status, range) {
         case (200, nil):
             if StreamingDigest.sha512Hex(of: answer.body) != blob.sha512 {
