@@ -11,7 +11,7 @@ import XCTest
 final class SweepTests: XCTestCase {
     /// The reproduction, with the release's own commands: a sweep walking a large
     /// bucket, and a client that finds the last blob of the walk by HEAD and files an entry
-    /// naming it once the sweep is removing blobs, that is after it read the entries.
+    /// naming it while the sweep is removing blobs, that is after it read the entries.
     func testAnEntryFiledForAStoredBlobWhileTheSweepWalksKeepsTheBlob() async throws {
         let (bucket, database) = (try Engines.freshBucket(), try Engines.freshDatabase())
         let shared = try Engines.serverArguments(bucket: bucket, database: database)
@@ -35,19 +35,31 @@ final class SweepTests: XCTestCase {
         let stored = try Engines.objects(in: bucket).count
         sleep(1)
 
-        let arguments = ["admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", directory.appendingPathComponent("admin").path] + shared
+        // The sweep talks to S3 through a proxy that holds its removals: once the first is
+        // held, the sweep has read the entries and the listing and decided on one blob.
+        let s3 = try Engines.s3Endpoint()
+        let proxy = try GatedProxy(upstream: s3, holding: { $0.hasPrefix("DELETE ") })
+        var opened = false
+        defer { if !opened { proxy.open() } }
+        let arguments = ["admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", directory.appendingPathComponent("admin").path]
+            + shared.map { $0 == s3 ? proxy.url : $0 }
         let sweep = Task.detached { try NetcacheTests.run(Binaries.netcache, arguments, environment: Engines.s3Credentials) }
-        // Removing has begun: the entries were read.
-        let deadline = Date().addingTimeInterval(60)
-        while try Engines.objects(in: bucket).count == stored && Date() < deadline { usleep(20_000) }
+        let held = try XCTUnwrap(proxy.firstHeld(within: 60), "the sweep asked S3 to remove nothing")
+        XCTAssertFalse(held.contains(lastSHA), "the sweep came to the blob named during it first")
+        XCTAssertEqual(try Engines.objects(in: bucket).count, stored, "a removal got past the proxy")
         XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + lastSHA).status, 200)
         XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:during=1", body: Self.entry(lastSHA)).status, 201)
+        proxy.open()
+        opened = true
         let swept = try await sweep.value
         XCTAssertEqual(swept.status, 0, swept.stderr)
         XCTAssertFalse(swept.output.contains(lastSHA), "the sweep removed the blob an entry named meanwhile")
         XCTAssertEqual(swept.output.split(separator: "\n").filter { $0.hasPrefix("removed ") }.count, stored - 1, String(swept.output.suffix(300)))
         XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + lastSHA).body, last)
         XCTAssertEqual(try Engines.objects(in: bucket), ["blobs/" + lastSHA])
+        let removals = proxy.requests.filter { $0.hasPrefix("DELETE ") }
+        XCTAssertEqual(removals.count, stored - 1)
+        XCTAssertFalse(removals.contains { $0.contains(lastSHA) }, "the sweep asked S3 to remove the blob an entry named meanwhile")
     }
 
     /// In-process, on each storage: the entry directory's decision holds for an entry filed

@@ -1,17 +1,21 @@
 import Foundation
 import Synchronization
 
-/// A loopback TCP proxy in front of a server that holds every request (GET or HEAD) it
-/// takes until `open()`: a transfer from upstream is then under way for as long as a test
-/// needs. It counts the requests it took, by their request line, as they arrive.
+/// A loopback TCP proxy in front of a server that holds the requests `holds` picks (every
+/// one, by default) until `open()`: a transfer from upstream is then under way, or a
+/// client waits on a request, for as long as a test needs. It keeps the line of each
+/// request it takes as it arrives. One request per connection, with a body only by
+/// `Content-Length`.
 final class GatedProxy: @unchecked Sendable {
     let url: String
     private let listener: Int32
     private let upstreamPort: Int
+    private let holds: @Sendable (_ requestLine: String) -> Bool
     private let gate = DispatchGroup()
     private let taken = Mutex<[String]>([])
 
-    init(upstream: String) throws {
+    init(upstream: String, holding holds: @escaping @Sendable (_ requestLine: String) -> Bool = { _ in true }) throws {
+        self.holds = holds
         upstreamPort = try RawSocket.port(of: upstream)
         (listener, url) = try RawSocket.listenOnLoopback()
         gate.enter()
@@ -31,6 +35,16 @@ final class GatedProxy: @unchecked Sendable {
     /// The request lines taken so far (`GET /shacache/… HTTP/1.1`).
     var requests: [String] { taken.withLock { $0 } }
 
+    /// The line of the first request held, once one is; `nil` after `timeout` seconds.
+    func firstHeld(within timeout: TimeInterval) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            if let line = requests.first(where: holds) { return line }
+            usleep(10_000)
+        } while Date() < deadline
+        return nil
+    }
+
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
@@ -42,13 +56,20 @@ final class GatedProxy: @unchecked Sendable {
     private func serve(_ client: Int32) {
         defer { close(client) }
         guard let request = RawSocket.readRequestHead(client) else { return }
-        taken.withLock { $0.append(request.components(separatedBy: "\r\n")[0]) }
-        gate.wait()
+        let lines = request.components(separatedBy: "\r\n")
+        taken.withLock { $0.append(lines[0]) }
+        let length = lines.lazy.compactMap { line -> Int? in
+            let field = line.split(separator: ":", maxSplits: 1)
+            guard field.count == 2, field[0].lowercased() == "content-length" else { return nil }
+            return Int(field[1].trimmingCharacters(in: .whitespaces))
+        }.first ?? 0
+        guard let body = RawSocket.read(length, from: client) else { return }
+        if holds(lines[0]) { gate.wait() }
         guard let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
         // Ask upstream to close after answering, so that one read loop sees the whole answer.
         let forwarded = request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
-        guard RawSocket.sendAll(Array(forwarded.utf8), on: upstream) else { return }
+        guard RawSocket.sendAll(Array(forwarded.utf8) + body, on: upstream) else { return }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = recv(upstream, &buffer, buffer.count, 0)

@@ -86,6 +86,18 @@ enum RawSocket {
         return nil
     }
 
+    /// Reads exactly `count` bytes; `nil` if the peer closes first.
+    static func read(_ count: Int, from socket: Int32) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let received = bytes[filled...].withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            guard received > 0 else { return nil }
+            filled += received
+        }
+        return bytes
+    }
+
     /// A TCP connection to 127.0.0.1:port; the caller closes it.
     static func connectLoopback(port: Int) throws -> Int32 {
         let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
