@@ -55,21 +55,35 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
     }
 
+    /// A cache filled by older nodes holds only the legacy gzip entry (its key, its blob):
+    /// `install` takes it and gives the same tree.
     func testTheLegacyArchiveInstallsTheSameTree() throws {
         let fixture = try BinaryCacheFixture()
         try ReleaseTree.make(at: fixture.release)
         let config = try fixture.config()
         XCTAssertEqual(try netcache("publish", "-c", config, "--software-url", fixture.softwareURL).status, 0)
-        // Keep only the legacy gzip entry, as a cache filled by older nodes would.
-        let legacyOnly = try fixture.config(name: "legacy.cfg")
         let original = fixture.directory.appendingPathComponent("original").path
         try FileManager.default.moveItem(atPath: fixture.release, toPath: original)
-        let settings = try BinaryCacheSettings(file: INIFile(contentsOf: legacyOnly))
-        let candidates = try Lookup(settings: settings).entries(softwareURL: fixture.softwareURL)
-        XCTAssertEqual(candidates.map(\.entry.format), [.chunks, .gzip])
-        let gzip = try XCTUnwrap(candidates.last)
-        try Installer(settings: settings).expandForTest(gzip.entry, md5: fixture.md5)
+
+        let older = try ServerProcess()
+        defer { older.stop() }
+        let listing = try ShadirListing.parse(try TestHTTP.request("GET", fixture.server.shadirURL + "/" + fixture.md5).body)
+        XCTAssertEqual(listing.count, 1)
+        let entry = try XCTUnwrap(listing.first)
+        XCTAssertEqual(try TestHTTP.request("PUT", older.shadirURL + "/" + fixture.md5, body: Array(entry.body.utf8)).status, 201)
+        let sha512 = try XCTUnwrap(entry.fields?["sha512"]?.stringValue)
+        let archive = try TestHTTP.request("GET", fixture.server.shacacheURL + "/" + sha512)
+        XCTAssertEqual(try TestHTTP.request("POST", older.shacacheURL, body: archive.body).text, sha512)
+        XCTAssertEqual(try TestHTTP.request("GET", older.shadirURL + "/netcache:" + fixture.md5).status, 404)
+
+        let legacyOnly = fixture.directory.appendingPathComponent("legacy.cfg").path
+        try (try String(contentsOfFile: config, encoding: .utf8)).replacingOccurrences(of: fixture.server.url, with: older.url)
+            .write(toFile: legacyOnly, atomically: true, encoding: .utf8)
+        let installed = try netcache("install", "-c", legacyOnly, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(installed.status, 0, installed.stderr)
+        XCTAssertTrue(installed.output.hasPrefix("installed: \(fixture.release) from \(fixture.md5) (gzip"), installed.output)
         try ReleaseTree.assertSameTree(original, fixture.release)
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
     }
 
     func testPublishingTwiceGivesTheSameBytesAndUploadsNothing() throws {
@@ -151,14 +165,6 @@ final class PublishInstallTests: XCTestCase {
         XCTAssertEqual(blacklisted.status, 0)
         XCTAssertTrue(blacklisted.output.contains("skipped: \(devURL) is on upload-to-binary-cache-url-blacklist"), blacklisted.output)
         XCTAssertFalse(fixture.server.log.contains("POST /shacache"))
-    }
-}
-
-extension Installer {
-    /// Expands one chosen entry, as `install` does after choosing it.
-    func expandForTest(_ entry: BinaryEntry, md5: String) throws {
-        let root = try SoftwareRoot(path: settings.softwareRoot)
-        _ = try expand(entry, from: try settings.downloadCache().shacache, top: md5, root: root, target: settings.softwareRoot + "/" + md5)
     }
 }
 
