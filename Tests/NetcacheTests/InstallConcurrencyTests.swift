@@ -60,12 +60,13 @@ final class InstallConcurrencyTests: XCTestCase {
         try Background(["install", "-c", config, "--software-url", fixture.softwareURL], in: fixture.directory)
     }
 
-    /// Waits until an install has written some of the release into its staging directory.
-    private func waitForStaging(file: StaticString = #filePath, line: UInt = #line) -> String? {
+    /// Waits until an install has written some of the release into its staging directory
+    /// (one not named in `besides`).
+    private func waitForStaging(besides: Set<String> = [], file: StaticString = #filePath, line: UInt = #line) -> String? {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             let names = (try? fixture.strayEntries()) ?? []
-            if let staging = names.first(where: { $0.hasPrefix(".netcache-install-") }),
+            if let staging = names.first(where: { $0.hasPrefix(".netcache-install-") && !besides.contains($0) }),
                 FileManager.default.fileExists(atPath: "\(fixture.softwareRoot)/\(staging)/\(fixture.md5)/lib/file0") {
                 return staging
             }
@@ -146,18 +147,19 @@ final class InstallConcurrencyTests: XCTestCase {
         XCTAssertEqual(try killed.wait().status, SIGKILL)
         XCTAssertTrue(try fixture.strayEntries().contains(staging), "the killed install left nothing to clean")
 
-        // A live install of the same release holds its own staging tree meanwhile.
+        // A live install of the same release holds its own staging tree meanwhile, and
+        // stalls in its download for 4 seconds once it has written some of it there.
         let live = try install(config)
-        let deadline = Date().addingTimeInterval(20)
-        while try fixture.strayEntries().filter({ $0.hasPrefix(".netcache-install-") && $0 != staging }).isEmpty && Date() < deadline {
-            usleep(5_000)
-        }
+        let liveStaging = try XCTUnwrap(waitForStaging(besides: [staging]))
         XCTAssertFalse(try fixture.strayEntries().contains(staging), "the leftover was not removed")
         // A publish of another release cleans up too, and must leave the live one's alone.
         let otherURL = "https://lab.example/software/other/software.cfg"
         try ReleaseTree.make(at: fixture.softwareRoot + "/" + StreamingDigest.md5Hex(of: otherURL))
         let other = try netcache("publish", "-c", config, "--software-url", otherURL)
         XCTAssertEqual(other.status, 0, other.stderr)
+        XCTAssertTrue(live.process.isRunning, "the live install ended before the publish had run beside it")
+        XCTAssertTrue(try fixture.strayEntries().contains(liveStaging), "the publish removed the live install's staging tree")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(fixture.softwareRoot)/\(liveStaging)/\(fixture.md5)/lib/file0"))
         let result = try live.wait()
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
