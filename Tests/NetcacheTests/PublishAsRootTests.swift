@@ -3,10 +3,11 @@ import NetcacheProtocol
 import XCTest
 
 /// Publish as root while software_root's owner (here `nobody`) keeps putting symlinks to a
-/// root-only secret in place of every new name that appears in software_root: whatever
-/// root spools or uploads, it must never be the secret, and no root file may be written.
+/// root-only secret in place of the release's files and of every new name that appears
+/// in software_root: whatever root reads, spools or uploads, it must never be the secret,
+/// and no root file may be written.
 final class PublishAsRootTests: XCTestCase {
-    func testSymlinksSwappedOverNewNamesInSoftwareRootReachNothing() throws {
+    func testSymlinksSwappedOverTheReleaseAndNewNamesInSoftwareRootReachNothing() throws {
         guard getuid() == 0 else { throw TestFailure("this test publishes as root against a process running as nobody; run the suite as root, as CI does") }
         let fixture = try BinaryCacheFixture()
         defer { fixture.server.stop() }
@@ -20,10 +21,14 @@ final class PublishAsRootTests: XCTestCase {
         chmod(fixture.directory.path, 0o755)
         XCTAssertEqual(try NetcacheTests.run(URL(fileURLWithPath: "/bin/chown"), ["-R", "65534:65534", fixture.softwareRoot]).status, 0)
 
+        // What the swapper replaced, kept where root publishes nothing.
+        let swapped = fixture.directory.appendingPathComponent("swapped").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: swapped, contents: nil))
+        XCTAssertEqual(chown(swapped, 65534, 65534), 0)
         let swapper = Process()
         swapper.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         swapper.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", Self.swapLoop,
-                             "swapper", fixture.softwareRoot, secret, fixture.md5]
+                             "swapper", fixture.softwareRoot, secret, fixture.md5, swapped]
         try swapper.run()
         defer {
             try? Data().write(to: URL(fileURLWithPath: fixture.softwareRoot + "/stop"))
@@ -34,13 +39,20 @@ final class PublishAsRootTests: XCTestCase {
             usleep(10_000)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.softwareRoot + "/started"), "the swapper did not start")
+        let swappedNames = { Set(((try? String(contentsOfFile: swapped, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)) }
+        try waitUntil { swappedNames().contains("lib/large.bin") }
 
         let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.output.split(separator: "\n").filter { $0.hasPrefix("published: ") }.count, 2, result.output)
 
+        // No blob holds the secret, whether raw, in a zstd frame or in the gzip archive.
         let secretSHA512 = StreamingDigest.sha512Hex(of: Array(secretBytes))
         XCTAssertFalse(fixture.server.storedBlobs().contains { $0.hasSuffix(secretSHA512) }, "root uploaded the secret")
+        let search = try NetcacheTests.run(URL(fileURLWithPath: "/bin/sh"), ["-c", """
+            for blob in "$1"/shacache/*/*; do zstd -dcq "$blob" 2>/dev/null || gzip -dc "$blob" 2>/dev/null || cat "$blob"; done | grep -c "root only"
+            """, "search", fixture.server.dataDirectory.path])
+        XCTAssertEqual(search.output, "0\n", "a published blob holds the secret")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: secret)), secretBytes)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: fixture.keyFile)), keyBefore)
         // Stopped first: a name the swapper cannot replace (the directory of kept chunk
@@ -50,19 +62,21 @@ final class PublishAsRootTests: XCTestCase {
         XCTAssertEqual(Set(try fixture.strayEntries(besides: [fixture.md5])), ["started", "stop"])
     }
 
-    /// Runs as nobody: replaces every name in software_root but the release, its own
-    /// markers and its scratch link with a symlink to the secret, until told to stop (or
-    /// for a minute at most).
+    /// Runs as nobody: replaces the release's files in `lib` and every name in
+    /// software_root but the release, its own markers and its scratch link with a symlink
+    /// to the secret, until told to stop (or for a minute at most), and writes each name
+    /// it replaced, relative to the release or to software_root, to its log.
     private static let swapLoop = #"""
-        root=$1 secret=$2 release=$3
+        root=$1 secret=$2 release=$3 log=$4
         end=$(( $(date +%s) + 60 ))
         : > "$root/started"
         while [ ! -e "$root/stop" ] && [ "$(date +%s)" -lt "$end" ]; do
-          for path in "$root"/* "$root"/.[!.]*; do
-            case ${path##*/} in
-              "$release"|started|stop|.swap|'*'|'.[!.]*') continue ;;
+          for path in "$root/$release"/lib/* "$root"/* "$root"/.[!.]*; do
+            case ${path#"$root/"} in
+              "$release"|started|stop|.swap|'*'|'.[!.]*'|"$release/lib/*") continue ;;
             esac
-            ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" 2>/dev/null
+            [ -L "$path" ] && continue
+            ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" 2>/dev/null && echo "${path#"$root/"}" | sed "s|^$release/||" >> "$log"
           done
         done
         rm -f "$root/.swap"
