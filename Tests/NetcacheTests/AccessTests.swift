@@ -87,8 +87,22 @@ final class UploadPolicyTests: XCTestCase {
         let server = try ServerProcess(arguments: ["--basic-auth-file", passwords.path, "--private-downloads"], dataDirectory: directory)
         let address = String(repeating: "0", count: 128)
         XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + address).status, 401)
+        XCTAssertEqual(try TestHTTP.request("GET", server.shadirURL + "/pypi:any=1").status, 401)
         let authorised = server.shacacheURL.replacingOccurrences(of: "http://", with: "http://node:pw@")
         XCTAssertEqual(try TestHTTP.request("GET", authorised + "/" + address).status, 404)
+    }
+
+    /// With nobody to tell apart, `--private-downloads` would lock everyone out, or (on
+    /// loopback, or with anonymous uploads) let everyone in: either way, no start.
+    func testPrivateDownloadsWithoutCredentialsRefuseToStart() throws {
+        for extra in [[], ["--allow-anonymous-uploads"]] {
+            let data = try TemporaryDirectory.make().appendingPathComponent("d").path
+            let result = try netcache(arguments: ["serve", "--listen", "127.0.0.1:0", "--data", data, "--private-downloads"] + extra)
+            XCTAssertEqual(result.status, 1, "\(extra)")
+            XCTAssertEqual(result.stderr, "netcache: error: --private-downloads needs --basic-auth-file or --client-ca\n")
+            XCTAssertEqual(result.output, "")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: data), "\(extra)")
+        }
     }
 }
 
@@ -121,8 +135,15 @@ final class ClientCertificateTests: XCTestCase {
         TLSSettings(caFile: path("ca.pem"), certificateFile: client.map { path("\($0).pem") }, keyFile: client.map { path("\($0).key") })
     }
 
-    func testServesHTTPS() {
+    /// The port speaks TLS with the configured certificate: a client trusting its CA gets
+    /// answers, one trusting another CA refuses the handshake, and plain HTTP gets none.
+    func testServesHTTPSWithItsCertificate() throws {
         XCTAssertTrue(server.url.hasPrefix("https://127.0.0.1:"), server.url)
+        XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health", tls: tls(nil)).text, "{\"status\": \"ready\"}\n")
+        XCTAssertThrowsError(try TestHTTP.request("GET", server.url + "/health", tls: TLSSettings(caFile: path("rogue-ca.pem")))) { error in
+            XCTAssertTrue("\(error)".contains("certificate"), "\(error)")
+        }
+        XCTAssertThrowsError(try TestHTTP.request("GET", server.url.replacingOccurrences(of: "https://", with: "http://") + "/health"))
     }
 
     func testUploadsNeedACertificateFromTheClientCA() throws {
@@ -135,6 +156,35 @@ final class ClientCertificateTests: XCTestCase {
         XCTAssertEqual(accepted.text, StreamingDigest.sha512Hex(of: blob))
         let anonymous = try TestHTTP.request("GET", server.shacacheURL + "/" + accepted.text, tls: tls(nil))
         XCTAssertEqual(anonymous.body, blob)
+    }
+
+    /// With a basic auth file too, a certificate the client CA did not sign is set aside
+    /// and the request's basic credentials decide; a signed certificate needs none.
+    func testARefusedCertificateFallsBackToBasicCredentials() throws {
+        let directory = try TemporaryDirectory.make()
+        let passwords = directory.appendingPathComponent("htpasswd")
+        try "node:\(Bcrypt.hash("right", cost: 4))\n".write(to: passwords, atomically: true, encoding: .utf8)
+        let both = try ServerProcess(
+            arguments: ["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--client-ca", path("ca.pem"), "--basic-auth-file", passwords.path],
+            dataDirectory: directory)
+        defer { both.stop() }
+        let blob = Array("through basic credentials".utf8)
+        let url = { (credentials: String) in both.shacacheURL.replacingOccurrences(of: "https://", with: "https://\(credentials)@") }
+
+        let unsigned = try TestHTTP.request("POST", both.shacacheURL, body: blob, tls: tls("intruder"))
+        XCTAssertEqual(unsigned.status, 401)
+        XCTAssertEqual(unsigned.headers["www-authenticate"], "Basic realm=\"netcache\"")
+        XCTAssertEqual(try TestHTTP.request("POST", url("node:wrong"), body: blob, tls: tls("intruder")).status, 403)
+        XCTAssertEqual(both.storedBlobs(), [])
+        let fallen = try TestHTTP.request("POST", url("node:right"), body: blob, tls: tls("intruder"))
+        XCTAssertEqual(fallen.status, 201)
+        XCTAssertEqual(fallen.text, StreamingDigest.sha512Hex(of: blob))
+        let signed = try TestHTTP.request("POST", both.shacacheURL, body: Array("by certificate".utf8), tls: tls("uploader"))
+        XCTAssertEqual(signed.status, 201)
+        let posts = { both.log.split(separator: "\n").filter { $0.contains("POST /shacache 201") } }
+        try waitUntil { posts().count == 2 }
+        XCTAssertEqual(posts().filter { $0.contains("by user node") }.count, 1, both.log)
+        XCTAssertEqual(posts().filter { $0.contains("by certificate") && $0.contains("CN=uploader") }.count, 1, both.log)
     }
 
     func testTheClientUsesTheServiceCertificatesFromSlaposCfg() throws {
