@@ -14,8 +14,9 @@ final class MirrorPushTests: XCTestCase {
         upstream?.stop()
     }
 
-    private func startMirror(of base: String, _ arguments: [String] = []) throws -> ServerProcess {
-        let started = try ServerProcess(arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir", "--upstream-push"] + arguments)
+    private func startMirror(of base: String, _ arguments: [String] = [], home: URL? = nil) throws -> ServerProcess {
+        let started = try ServerProcess(
+            arguments: ["--upstream-cache", base + "/shacache", "--upstream-dir", base + "/shadir", "--upstream-push"] + arguments, dataDirectory: home)
         mirror = started
         return started
     }
@@ -116,6 +117,27 @@ final class MirrorPushTests: XCTestCase {
         XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + firstSHA).body == first)
         XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + secondSHA).body == second)
         XCTAssertEqual(try mirror.metric("netcache_upstream_push_refused"), 0)
+    }
+
+    /// What upstream could not take before the mirror stopped is forwarded by the next
+    /// mirror on the same data directory, in upload order.
+    func testTheQueueOutlivesARestart() throws {
+        let down = try SilentListener.closedPortURL()
+        let home = try TemporaryDirectory.make()
+        let first = try startMirror(of: down, ["--upstream-backoff", "30"], home: home)
+        let bytes = blob(2500, seed: 6)
+        let sha512 = try upload(bytes, to: first)
+        XCTAssertEqual(try TestHTTP.request("PUT", first.shadirURL + "/restarted:key", body: entry(sha512, 1)).status, 201)
+        try waitUntil { first.log.contains("forwarding upstream failed") }
+        first.stop()
+
+        let upstream = try ServerProcess(arguments: ["--listen", "127.0.0.1:\(try RawSocket.port(of: down))"])
+        self.upstream = upstream
+        XCTAssertEqual(try TestHTTP.request("GET", upstream.shadirURL + "/restarted:key").status, 404)
+        _ = try startMirror(of: upstream.url, ["--upstream-backoff", "1"], home: home)
+        try waitUntil(timeout: 30) { try TestHTTP.request("GET", upstream.shadirURL + "/restarted:key").status == 200 }
+        XCTAssertEqual(try TestHTTP.request("GET", upstream.shadirURL + "/restarted:key").body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
+        XCTAssertTrue(try TestHTTP.request("GET", upstream.shacacheURL + "/" + sha512).body == bytes)
     }
 
     /// SIGTERM waits --shutdown-grace for transfers in flight, not for an upload waiting
