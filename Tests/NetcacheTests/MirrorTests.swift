@@ -116,11 +116,93 @@ final class MirrorTests: XCTestCase {
         let listing = try TestHTTP.request("GET", mirror.shadirURL + "/local:key")
         XCTAssertEqual(listing.status, 200)
         XCTAssertEqual(listing.body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
-        let started = Date()
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + String(repeating: "cd", count: 64)).status, 502)
+    }
+
+    /// Upstream behind a proxy that holds nothing and keeps the line of each request the
+    /// mirror makes.
+    private func countedUpstream() throws -> GatedProxy {
+        upstream = try ServerProcess()
+        return try GatedProxy(upstream: upstream.url, holding: { _ in false })
+    }
+
+    private func asked(_ proxy: GatedProxy, _ path: String) -> Int {
+        proxy.requests.filter { $0.hasPrefix("GET " + path + " ") }.count
+    }
+
+    /// What the checks made "meanwhile" assume: they came before `seconds` had passed.
+    private func assertWithin(_ seconds: TimeInterval, of start: Date, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "the checks meant for the first \(seconds) s came later", file: file, line: line)
+    }
+
+    /// A blob or key upstream did not have is not asked for again for
+    /// --upstream-negative-ttl seconds, even once upstream has it; then it is, and served.
+    func testWhatUpstreamLackedIsNotAskedForAgainUntilTheNegativeTTLEnds() throws {
+        let proxy = try countedUpstream()
+        try startMirror(of: proxy.url, ["--upstream-negative-ttl", "5", "--upstream-dir-ttl", "0"])
+        let bytes = blob(3000, seed: 30)
+        let sha512 = StreamingDigest.sha512Hex(of: bytes)
+        let start = Date()
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/late:key").status, 404)
+        XCTAssertEqual(try upload(bytes, to: upstream), sha512)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/late:key", body: entry(sha512, 1)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 404)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/late:key").status, 404)
+        assertWithin(5, of: start)
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1)
+        XCTAssertEqual(asked(proxy, "/shadir/late:key"), 1)
+
+        Thread.sleep(until: start.addingTimeInterval(5.5))
+        XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/late:key").body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 2)
+        XCTAssertEqual(asked(proxy, "/shadir/late:key"), 2)
+    }
+
+    /// An upstream listing is served for --upstream-dir-ttl seconds without asking upstream
+    /// again; then upstream is asked, and what was filed there meanwhile is listed.
+    func testAnUpstreamListingIsServedForTheDirectoryTTL() throws {
+        let proxy = try countedUpstream()
+        try startMirror(of: proxy.url, ["--upstream-dir-ttl", "5"])
+        let sha512 = try upload(blob(1000, seed: 31), to: upstream)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/kept:key", body: entry(sha512, 1)).status, 201)
+        let first = Array("[".utf8) + entry(sha512, 1) + Array("]".utf8)
+        let start = Date()
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, first)
+        XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/kept:key", body: entry(sha512, 2)).status, 201)
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, first)
+        assertWithin(5, of: start)
+        XCTAssertEqual(asked(proxy, "/shadir/kept:key"), 1)
+
+        Thread.sleep(until: start.addingTimeInterval(5.5))
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, Array("[".utf8) + entry(sha512, 1) + Array(", ".utf8) + entry(sha512, 2) + Array("]".utf8))
+        XCTAssertEqual(asked(proxy, "/shadir/kept:key"), 2)
+    }
+
+    /// Once upstream could not be reached it is left alone for --upstream-backoff seconds:
+    /// misses meanwhile answer 502 with no trip upstream, even once it is back; then the
+    /// next miss asks again and gets the blob.
+    func testAnUnreachableUpstreamIsLeftAloneForTheBackOffThenAskedAgain() throws {
+        let proxy = try countedUpstream()
+        proxy.cuts = true
+        try startMirror(of: proxy.url, ["--upstream-backoff", "5"])
+        let bytes = blob(2000, seed: 32)
+        let sha512 = try upload(bytes, to: upstream)
+        let start = Date()
+        XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 502)
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1)
+        proxy.cuts = false
         for _ in 0..<20 {
-            XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + String(repeating: "cd", count: 64)).status, 502)
+            XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 502)
         }
-        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "a dead upstream must cost little")
+        assertWithin(5, of: start)
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1, "a miss during the back-off went upstream")
+
+        Thread.sleep(until: start.addingTimeInterval(5.5))
+        XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 2)
+        XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
     }
 
     /// Local uploads show at once, even right after upstream said it has nothing; local

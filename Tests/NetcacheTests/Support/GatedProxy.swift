@@ -3,8 +3,8 @@ import Synchronization
 
 /// A loopback TCP proxy in front of a server that holds the requests `holds` picks (every
 /// one, by default) until `open()`: a transfer from upstream is then under way, or a
-/// client waits on a request, for as long as a test needs. It keeps the line of each
-/// request it takes as it arrives. One request per connection, with a body only by
+/// client waits on a request, for as long as a test needs; or cuts every request it
+/// takes. It keeps the line of each request it takes as it arrives. One request per connection, with a body only by
 /// `Content-Length`.
 final class GatedProxy: @unchecked Sendable {
     let url: String
@@ -13,6 +13,7 @@ final class GatedProxy: @unchecked Sendable {
     private let holds: @Sendable (_ requestLine: String) -> Bool
     private let gate = DispatchGroup()
     private let taken = Mutex<[String]>([])
+    private let cutting = Mutex(false)
 
     init(upstream: String, holding holds: @escaping @Sendable (_ requestLine: String) -> Bool = { _ in true }) throws {
         self.holds = holds
@@ -30,6 +31,13 @@ final class GatedProxy: @unchecked Sendable {
     /// Lets every held request, and every later one, through.
     func open() {
         gate.leave()
+    }
+
+    /// While set, each request taken is answered by closing its connection: an upstream
+    /// that cannot be reached.
+    var cuts: Bool {
+        get { cutting.withLock { $0 } }
+        set { cutting.withLock { $0 = newValue } }
     }
 
     /// The request lines taken so far (`GET /shacache/… HTTP/1.1`).
@@ -64,6 +72,7 @@ final class GatedProxy: @unchecked Sendable {
             return Int(field[1].trimmingCharacters(in: .whitespaces))
         }.first ?? 0
         guard let body = RawSocket.read(length, from: client) else { return }
+        if cuts { return }
         if holds(lines[0]) { gate.wait() }
         guard let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
