@@ -171,10 +171,12 @@ final class HostileArchiveTests: XCTestCase {
         let sha512 = try fixture.publishArchive(
             try tar([.directory(otherMD5), .file(otherMD5 + "/a")]), softwareURL: other, filedUnder: fixture.softwareURL)
         let config = try fixture.config()
-        let result = try netcache("install", "-c", config, "--software-url", fixture.softwareURL)
+        let recorded = try fixture.recorded(config)
+        let result = try netcache("install", "-c", recorded.config, "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("zstd entry \(sha512.prefix(12)): filed for another release: \(other)"), result.stderr)
-        XCTAssertFalse(fixture.server.log.contains("GET /shacache/\(sha512)"), "the blob was fetched")
+        XCTAssertTrue(recorded.proxy.requests.contains { $0.hasPrefix("GET /shadir/") }, "\(recorded.proxy.requests)")
+        XCTAssertEqual(recorded.proxy.requests.filter { $0.contains(sha512) }, [], "the blob was fetched")
         XCTAssertEqual(try fixture.strayEntries(), [])
 
         let json = try netcache("lookup", "binary-sr", "-c", config, fixture.softwareURL, "--json")

@@ -40,14 +40,18 @@ final class HostileChunkIndexTests: XCTestCase {
         try fixture.publishArchive(try index.encoded(), format: .chunks, relocation: record)
     }
 
-    private func assertRefused(status: Int32 = 1, mentioning offending: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let result = try netcache("install", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
+    /// Returns the lines of the requests the install made.
+    @discardableResult
+    private func assertRefused(status: Int32 = 1, mentioning offending: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
+        let recorded = try fixture.recorded(try fixture.config())
+        let result = try netcache("install", "-c", recorded.config, "--software-url", fixture.softwareURL)
         XCTAssertEqual(result.status, status, result.stderr, file: file, line: line)
         XCTAssertTrue(result.stderr.contains(offending), "stderr does not name \(offending): \(result.stderr)", file: file, line: line)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
         XCTAssertEqual(try fixture.strayEntries(), [], file: file, line: line)
         XCTAssertEqual(try String(contentsOfFile: decoy, encoding: .utf8), "decoy content", file: file, line: line)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: (decoy as NSString).deletingLastPathComponent), ["decoy"], file: file, line: line)
+        return recorded.proxy.requests
     }
 
     private let content = Array("planted\n".utf8)
@@ -117,8 +121,9 @@ final class HostileChunkIndexTests: XCTestCase {
         let record = RelocationRecord(from: fixture.softwareRoot, refusal: nil, manifest: nil)
         let blob = try ChunkIndex(from: fixture.softwareRoot, chunks: [], entries: [.directory(path: "", mode: 0o755, mtime: 0)]).encoded()
         try fixture.publishArchive(blob, format: .chunks, sizes: .init(size: 1 << 40), relocation: record)
-        try assertRefused(mentioning: "an index of \(1 << 40) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
-        XCTAssertFalse(fixture.server.log.contains("GET /shacache/\(StreamingDigest.sha512Hex(of: blob))"), "the index was fetched")
+        let requests = try assertRefused(mentioning: "an index of \(1 << 40) bytes, more than the \(ChunkIndex.blobSizeLimit) a node reads")
+        XCTAssertTrue(requests.contains { $0.hasPrefix("GET /shadir/") }, "\(requests)")
+        XCTAssertEqual(requests.filter { $0.contains(StreamingDigest.sha512Hex(of: blob)) }, [], "the index was fetched")
     }
 
     /// A root spelt otherwise than its entry's (`/tmp//x` for `/tmp/x`) would make each

@@ -110,11 +110,13 @@ final class RelocationTests: XCTestCase {
         try publish(from: release)
         let rootC = rootA + "-and-longer"
         try FileManager.default.createDirectory(atPath: rootC, withIntermediateDirectories: true)
-        let refused = try netcache("install", "-c", try config(root: rootC), "--software-url", fixture.softwareURL)
+        let recorded = try fixture.recorded(try config(root: rootC))
+        let refused = try netcache("install", "-c", recorded.config, "--software-url", fixture.softwareURL)
         XCTAssertEqual(refused.status, 3, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("a tree relocates to a path no longer than the one it was built under"), refused.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: rootC), [])
-        XCTAssertFalse(fixture.server.log.contains("GET /shacache/"), "the archive was fetched")
+        XCTAssertTrue(recorded.proxy.requests.contains { $0.hasPrefix("GET /shadir/") }, "\(recorded.proxy.requests)")
+        XCTAssertEqual(recorded.proxy.requests.filter { $0.hasPrefix("GET /shacache/") }, [], "a blob was fetched")
     }
 
     func testRelocationCanBeTurnedOff() throws {

@@ -59,6 +59,17 @@ final class BinaryCacheFixture {
         return path
     }
 
+    /// `config` rewritten to reach the server through a proxy that keeps the line of each
+    /// request as it arrives: once the client has exited, the proxy has seen every request
+    /// it made, which the server's log, written after each answer, cannot promise.
+    func recorded(_ config: String) throws -> (config: String, proxy: GatedProxy) {
+        let proxy = try GatedProxy(upstream: server.url, holding: { _ in false })
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: server.url, with: proxy.url)
+        let path = directory.appendingPathComponent("recorded-\(UUID().uuidString).cfg").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, proxy)
+    }
+
     /// Publishes a `ReleaseTree` and removes it: a cache holding a release this machine
     /// has not installed yet.
     func publishReleaseElsewhere() throws {
