@@ -8,6 +8,9 @@ process, on loopback, and prints the figures with their ratios and goals:
              errors (0); nginx serving the same bytes as a static file. Goal: >= 0.5x nginx.
   uploads:   50 concurrent 64 MiB uploads (curl, chunked): throughput, errors (0), and that
              every answer is the SHA-512 of what was sent.
+  memory:    the server's peak RSS (VmHWM) after one 1 GiB upload and its download, goal
+             under 150 MB; its RssAnon with 200 downloads of a 64 MiB blob stalled (each
+             client reads once, then stops), goal under 200 MB.
   scale-out: two servers sharing one S3 bucket (OpenStack Swift's S3 API) and one PostgreSQL
              database, against one server on the embedded default, under the same loads
              (64 downloads of a 64 MiB blob, 50 connections of shadir GETs, 20 concurrent
@@ -113,6 +116,59 @@ def start_server(netcache, data, extra=(), env=None):
     if not line.startswith("listening on "):
         raise SystemExit("netcache serve %s did not start" % " ".join(extra))
     return server, "http://127.0.0.1:%d" % port
+
+
+def status_field(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise SystemExit("no %s in /proc/%d/status" % (field, pid))
+
+
+def memory(netcache):
+    """The server's memory after a 1 GiB round trip, and under 200 stalled downloads."""
+    import socket
+    figures = {}
+    server, base = start_server(netcache, os.path.join(WORK, "memory-data"))
+    try:
+        large = os.path.join(WORK, "large")
+        with open(large, "wb") as f:
+            for _ in range(1024):
+                f.write(os.urandom(1 << 20))
+        sha = subprocess.check_output(["curl", "-sS", "-f", "-T", large, "-X", "POST", base + "/shacache"], text=True)
+        received = subprocess.check_output(["sh", "-c", "curl -sS -f %s/shacache/%s | sha512sum" % (base, sha)], text=True)
+        os.unlink(large)
+        if received.split()[0] != sha:
+            raise SystemExit("the 1 GiB blob came back different")
+        figures["round trip"] = status_field(server.pid, "VmHWM")
+
+        blob = os.path.join(WORK, "stalled-blob")
+        with open(blob, "wb") as f:
+            f.write(os.urandom(64 << 20))
+        sha = subprocess.check_output(["curl", "-sS", "-f", "-T", blob, "-X", "POST", base + "/shacache"], text=True)
+        os.unlink(blob)
+        port = int(base.rsplit(":", 1)[1])
+        request = ("GET /shacache/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % sha).encode()
+        sockets = []
+        try:
+            for _ in range(200):
+                s = socket.create_connection(("127.0.0.1", port))
+                s.sendall(request)
+                sockets.append(s)
+            for s in sockets:
+                if not s.recv(16 << 10):
+                    raise SystemExit("a stalled download did not start")
+            # Long enough for every download to fill its socket's buffers and wait.
+            time.sleep(3)
+            figures["stalled"] = status_field(server.pid, "RssAnon")
+        finally:
+            for s in sockets:
+                s.close()
+    finally:
+        server.terminate()
+        server.wait()
+    return figures
 
 
 def scale_out(netcache):
@@ -253,6 +309,10 @@ http {
     print("downloads, netcache peak RSS  %.0f MB (< 200)" % (sampler.peak / 1e6))
     print("shadir GETs, netcache / nginx %s" % judged(results["shadir netcache"]["rps"] / results["shadir nginx"]["rps"], ">=", 0.5))
     print("errors: %d" % (sum(r["errors"] for r in results.values()) + upload_errors))
+
+    held = memory(args.netcache)
+    print("memory, 1 GiB up and down: peak RSS  %.0f MB (< 150) %s" % (held["round trip"] / 1e6, "met" if held["round trip"] < 150e6 else "missed"))
+    print("memory, 200 stalled downloads: RssAnon %.0f MB (< 200) %s" % (held["stalled"] / 1e6, "met" if held["stalled"] < 200e6 else "missed"))
 
     figures = scale_out(args.netcache)
     print()

@@ -58,35 +58,16 @@ final class ServerProcess {
         throw TestFailure("no reload logged within \(timeout) s: \(log)")
     }
 
-    /// Peak resident memory of the server (VmHWM), in bytes.
-    func peakResidentBytes() throws -> Int {
-        try statusBytes("VmHWM")
-    }
-
-    /// The server's anonymous resident memory now (RssAnon): its heap, without the page
-    /// cache of the files it maps or serves.
-    func anonymousResidentBytes() throws -> Int {
-        try statusBytes("RssAnon")
-    }
-
-    private func statusBytes(_ field: String) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
-        else { throw TestFailure("no \(field) in /proc status") }
-        return kilobytes * 1024
-    }
-
     var shacacheURL: String { url + "/shacache" }
     var shadirURL: String { url + "/shadir" }
 
-    /// The blob files stored, whatever their names.
     /// A sample of `GET /metrics` by its name and labels as printed
     /// (`netcache_upstream_total{kind="blob",outcome="hit"}`); `nil` when not printed.
     func metric(_ name: String) throws -> Double? {
         try TestHTTP.request("GET", url + "/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
     }
 
+    /// The blob files stored, whatever their names.
     func storedBlobs() -> [String] {
         let root = dataDirectory.appendingPathComponent("shacache")
         let enumerator = FileManager.default.enumerator(atPath: root.path)
