@@ -246,6 +246,46 @@ final class PublishFailureTests: XCTestCase {
         XCTAssertGreaterThan(packed, 0)
     }
 
+    /// The chunks and the index are uploaded, then shadir cannot be reached for the PUT (tried
+    /// again, then given up): publish fails with one line and files nothing; the next
+    /// publish, shadir back, files both entries and uploads only the blob it had not yet
+    /// (the legacy archive, made after the chunked entry is filed).
+    func testAPublishWhoseEntryCannotBeFiledFailsAndTheNextOneFilesIt() throws {
+        let fixture = try BinaryCacheFixture()
+        try ReleaseTree.make(at: fixture.release)
+        let directory = try GatedProxy(upstream: fixture.server.url, holding: { _ in false })
+        directory.cuts = true
+        let config = fixture.directory.appendingPathComponent("cut.cfg").path
+        try (try String(contentsOfFile: try fixture.config(), encoding: .utf8))
+            .replacingOccurrences(of: "upload-binary-dir-url = \(fixture.server.shadirURL)", with: "upload-binary-dir-url = \(directory.url)/shadir")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+
+        let failed = try netcache("publish", "-c", config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertEqual(failed.stderr.split(separator: "\n").count, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.hasPrefix("netcache: error: ") && failed.stderr.contains("/shadir/"), failed.stderr)
+        XCTAssertEqual(Set(directory.requests), ["PUT /shadir/netcache:\(fixture.md5) HTTP/1.1"])
+        let stored = Set(fixture.server.storedBlobs())
+        XCTAssertFalse(stored.isEmpty, "the blobs were not uploaded before the PUT")
+        for key in ["netcache:" + fixture.md5, fixture.md5] {
+            XCTAssertEqual(try TestHTTP.request("GET", fixture.server.shadirURL + "/" + key).status, 404, key)
+        }
+        XCTAssertEqual(try fixture.strayEntries(besides: [fixture.md5]), [])
+
+        directory.cuts = false
+        let recorded = try fixture.recorded(config)
+        let again = try netcache("publish", "-c", recorded.config, "--software-url", fixture.softwareURL)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.output.contains("published: netcache:\(fixture.md5) chunks"), again.output)
+        let added = Set(fixture.server.storedBlobs()).subtracting(stored)
+        XCTAssertEqual(added.count, 1)
+        XCTAssertEqual(recorded.proxy.requests.filter { $0.hasPrefix("POST ") }.count, added.count, "a blob was uploaded again")
+        XCTAssertTrue(Set(fixture.server.storedBlobs()).isSuperset(of: stored))
+        for key in ["netcache:" + fixture.md5, fixture.md5] {
+            XCTAssertEqual(try TestHTTP.request("GET", fixture.server.shadirURL + "/" + key).status, 200, key)
+        }
+    }
+
     /// A name that is not UTF-8 cannot be archived: publish stops with a one-line error
     /// naming it (and the gzip workers, still busy, are waited for), uploading nothing.
     func testAPackingFailureIsAnErrorNotACrash() throws {
