@@ -43,9 +43,10 @@ public struct Installer {
         let forced = settings.network.downloadFromBinaryCacheForceURLList.first { softwareURL.hasPrefix($0) }
         do {
             return try installUnforced(softwareURL: softwareURL)
-        } catch let buildIt as BuildIt where forced != nil {
-            throw ConfigurationError("binary cache forced for \(softwareURL) (\(forced!)), but: \(buildIt.description)")
-        } catch where buildOnError && forced == nil && !(error is BuildIt) && !(error is Interruption.Interrupted) {
+        } catch let buildIt as BuildIt {
+            guard let forced else { throw buildIt }
+            throw ConfigurationError("binary cache forced for \(softwareURL) (\(forced)), but: \(buildIt.description)")
+        } catch where buildOnError && forced == nil && !(error is Interruption.Interrupted) {
             throw BuildIt(description: "\(error)")
         }
     }
