@@ -76,8 +76,10 @@ final class GatedProxy: @unchecked Sendable {
         if holds(lines[0]) { gate.wait() }
         guard let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
-        // Ask upstream to close after answering, so that one read loop sees the whole answer.
-        let forwarded = request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
+        // Ask upstream to close after answering, whatever the client asked, so that one read
+        // loop sees the whole answer and the client does not send another on this connection.
+        let kept = lines.filter { !$0.isEmpty && !$0.lowercased().hasPrefix("connection:") }
+        let forwarded = (kept + ["Connection: close", "", ""]).joined(separator: "\r\n")
         guard RawSocket.sendAll(Array(forwarded.utf8) + body, on: upstream) else { return }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
