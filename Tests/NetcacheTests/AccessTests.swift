@@ -97,7 +97,7 @@ final class UploadPolicyTests: XCTestCase {
     func testPrivateDownloadsWithoutCredentialsRefuseToStart() throws {
         for extra in [[], ["--allow-anonymous-uploads"]] {
             let data = try TemporaryDirectory.make().appendingPathComponent("d").path
-            let result = try netcache(arguments: ["serve", "--listen", "127.0.0.1:0", "--data", data, "--private-downloads"] + extra)
+            let result = try NetcacheTests.run(Binaries.netcache, ["serve", "--listen", "127.0.0.1:0", "--data", data, "--private-downloads"] + extra, timeout: 30)
             XCTAssertEqual(result.status, 1, "\(extra)")
             XCTAssertEqual(result.stderr, "netcache: error: --private-downloads needs --basic-auth-file or --client-ca\n")
             XCTAssertEqual(result.output, "")

@@ -102,7 +102,9 @@ final class BackendConformanceTests: XCTestCase {
                 if chunks == 1 { try await Task.sleep(for: .seconds(2)) }
             }
 
-            let proxy = try CuttingProxy(upstream: try Engines.s3Endpoint(), behaviour: .pauseEveryResponse(after: 256 << 10, seconds: 15))
+            let gate = TestGate()
+            defer { gate.open() }
+            let proxy = try CuttingProxy(upstream: try Engines.s3Endpoint(), behaviour: .holdEveryResponse(after: 256 << 10, until: gate))
             var proxied = settings
             proxied.endpoint = try XCTUnwrap(URL(string: proxy.url))
             var stalled = S3BlobStore(settings: proxied, http: store.client.http, staging: store.staging)

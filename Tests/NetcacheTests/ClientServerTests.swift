@@ -105,7 +105,7 @@ final class ClientServerTests: XCTestCase {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
             defer { close(client) }
-            _ = RawSocket.readRequestHead(client)
+            _ = RawSocket.readHead(client)
             _ = RawSocket.sendAll(Array("HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\netag: \"ab".utf8), on: client)
         }
         XCTAssertThrowsError(try TestHTTP.request("GET", url + "/shacache/" + String(repeating: "ab", count: 64))) { error in

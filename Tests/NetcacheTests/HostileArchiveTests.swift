@@ -222,8 +222,11 @@ final class HostileArchiveTests: XCTestCase {
     func testSwappingTheStagingDirectoryRedirectsNothing() throws {
         let payload: [Item] = [.directory(fixture.md5), .directory(fixture.md5 + "/lib")] + (0..<40).map { .file(fixture.md5 + "/lib/file\($0)") }
         _ = try publish(try tar(payload, fileSize: 50_000))
-        // The download hands the extractor 1 MiB batches: stall after the first one.
-        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .pauseEveryResponse(after: 1_300_000, seconds: 2))
+        // The download hands the extractor 1 MiB batches: held after the first one until
+        // the staging directory is swapped.
+        let gate = TestGate()
+        defer { gate.open() }
+        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .holdEveryResponse(after: 1_300_000, until: gate))
         let outside = (decoy as NSString).deletingLastPathComponent
         let lure = fixture.directory.appendingPathComponent("lure").path
         try FileManager.default.createDirectory(atPath: lure + "/" + fixture.md5, withIntermediateDirectories: true)
@@ -231,7 +234,10 @@ final class HostileArchiveTests: XCTestCase {
         let root = fixture.softwareRoot, md5 = fixture.md5
         let swapped = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            defer { swapped.signal() }
+            defer {
+                gate.open()
+                swapped.signal()
+            }
             let deadline = Date().addingTimeInterval(20)
             while Date() < deadline {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []

@@ -43,17 +43,18 @@ final class InstallConcurrencyTests: XCTestCase {
     }
 
     /// Publishes a release of 40 files of incompressible bytes, and returns a config whose
-    /// downloads stall for `seconds` once past the first MiB: long enough to act meanwhile.
-    private func publishSlowRelease(seconds: Double) throws -> (config: String, proxy: CuttingProxy) {
+    /// downloads stall once past the first MiB until `gate` opens: the test acts meanwhile.
+    private func publishSlowRelease() throws -> (config: String, proxy: CuttingProxy, gate: TestGate) {
         let items: [BinaryCacheFixture.Item] = [.directory(fixture.md5), .directory(fixture.md5 + "/lib")]
             + (0..<40).map { .file(fixture.md5 + "/lib/file\($0)") }
         try fixture.publishArchive(try fixture.archive(items, fileSize: 50_000))
-        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .pauseEveryResponse(after: 1_300_000, seconds: seconds))
+        let gate = TestGate()
+        let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .holdEveryResponse(after: 1_300_000, until: gate))
         let config = try fixture.config(name: "slow.cfg")
         let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
             of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
         try text.write(toFile: config, atomically: true, encoding: .utf8)
-        return (config, proxy)
+        return (config, proxy, gate)
     }
 
     private func install(_ config: String) throws -> Background {
@@ -76,11 +77,21 @@ final class InstallConcurrencyTests: XCTestCase {
         return nil
     }
 
+    /// Whether a process waits for a lock (a `->` line of /proc/locks names it).
+    private func waitsForALock(_ process: Process) throws -> Bool {
+        try String(contentsOfFile: "/proc/locks", encoding: .utf8).split(separator: "\n").contains {
+            $0.contains("->") && $0.split(separator: " ").contains(Substring(String(process.processIdentifier)))
+        }
+    }
+
     func testTwoInstallsOfOneReleaseAtOnceInstallItOnce() throws {
-        let (config, proxy) = try publishSlowRelease(seconds: 2)
+        let (config, proxy, gate) = try publishSlowRelease()
+        defer { gate.open() }
         let first = try install(config)
         _ = waitForStaging()
         let second = try install(config)
+        try waitUntil { try self.waitsForALock(second.process) }
+        gate.open()
         let results = [try first.wait(), try second.wait()]
         XCTAssertEqual(results.map(\.status), [0, 3], results.map(\.stderr).joined())
         XCTAssertEqual(results[1].stderr, "netcache: not installed from the binary cache: \(fixture.release) is already there, installed or built before; nothing was changed\n")
@@ -110,7 +121,8 @@ final class InstallConcurrencyTests: XCTestCase {
     }
 
     func testSIGTERMDuringAnInstallRemovesItsStagingTree() throws {
-        let (config, proxy) = try publishSlowRelease(seconds: 3)
+        let (config, proxy, gate) = try publishSlowRelease()
+        defer { gate.open() }
         let running = try install(config)
         _ = waitForStaging()
         kill(running.process.processIdentifier, SIGTERM)
@@ -140,15 +152,16 @@ final class InstallConcurrencyTests: XCTestCase {
     /// After kill -9 the staging tree stays: the next install of any release on that
     /// software_root removes it, and never one a live install holds.
     func testTheNextInstallRemovesWhatAKilledOneLeft() throws {
-        let (config, proxy) = try publishSlowRelease(seconds: 4)
+        let (config, proxy, gate) = try publishSlowRelease()
+        defer { gate.open() }
         let killed = try install(config)
         let staging = try XCTUnwrap(waitForStaging())
         kill(killed.process.processIdentifier, SIGKILL)
         XCTAssertEqual(try killed.wait().status, SIGKILL)
         XCTAssertTrue(try fixture.strayEntries().contains(staging), "the killed install left nothing to clean")
 
-        // A live install of the same release holds its own staging tree meanwhile, and
-        // stalls in its download for 4 seconds once it has written some of it there.
+        // A live install of the same release holds its own staging tree meanwhile, held
+        // in its download once it has written some of it there.
         let live = try install(config)
         let liveStaging = try XCTUnwrap(waitForStaging(besides: [staging]))
         XCTAssertFalse(try fixture.strayEntries().contains(staging), "the leftover was not removed")
@@ -157,9 +170,9 @@ final class InstallConcurrencyTests: XCTestCase {
         try ReleaseTree.make(at: fixture.softwareRoot + "/" + StreamingDigest.md5Hex(of: otherURL))
         let other = try netcache("publish", "-c", config, "--software-url", otherURL)
         XCTAssertEqual(other.status, 0, other.stderr)
-        XCTAssertTrue(live.process.isRunning, "the live install ended before the publish had run beside it")
         XCTAssertTrue(try fixture.strayEntries().contains(liveStaging), "the publish removed the live install's staging tree")
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(fixture.softwareRoot)/\(liveStaging)/\(fixture.md5)/lib/file0"))
+        gate.open()
         let result = try live.wait()
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: fixture.release + "/lib").count, 40)
@@ -171,11 +184,13 @@ final class InstallConcurrencyTests: XCTestCase {
     /// working directory, which other threads (libcurl's relative CA paths) resolve names
     /// against, never moves into staging.
     func testTheWorkingDirectoryStaysWhereTheInstallStarted() throws {
-        let (config, proxy) = try publishSlowRelease(seconds: 2)
+        let (config, proxy, gate) = try publishSlowRelease()
+        defer { gate.open() }
         let running = try install(config)
         _ = waitForStaging()
         let cwd = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(running.process.processIdentifier)/cwd")
         XCTAssertEqual(cwd, fixture.directory.path)
+        gate.open()
         XCTAssertEqual(try running.wait().status, 0)
         withExtendedLifetime(proxy) {}
     }

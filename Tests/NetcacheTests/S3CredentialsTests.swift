@@ -41,9 +41,8 @@ final class S3CredentialsTests: XCTestCase {
         return file
     }
 
-    private func serve(bucket: String, file: String, profile: String?) throws -> ServerProcess {
-        var environment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""]
-        environment["AWS_PROFILE"] = profile ?? ""
+    private func serve(bucket: String, file: String, profile: String) throws -> ServerProcess {
+        let environment = ["AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": profile]
         let server = try ServerProcess(
             arguments: ["--store", "s3://\(bucket)/blobs", "--s3-endpoint", try Engines.s3Endpoint(), "--s3-credentials-file", file], environment: environment)
         servers.append(server)
@@ -60,18 +59,22 @@ final class S3CredentialsTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", server.shacacheURL + "/" + upload.text).body, blob)
     }
 
-    /// Without `AWS_PROFILE`, the `default` profile's wrong secret is what the server signs
-    /// with: the store refuses it, and so the server refuses to start.
+    /// Without `AWS_PROFILE`, or with it empty, the `default` profile's wrong secret is
+    /// what the server signs with: the store refuses it, and so the server refuses to start.
     func testWithoutAProfileTheDefaultSectionIsUsed() throws {
         let bucket = try Engines.freshBucket()
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] { environment[name] = nil }
-        let arguments = [
-            "serve", "--listen", "127.0.0.1:0", "--data", try TemporaryDirectory.make().path, "--store", "s3://\(bucket)/blobs", "--s3-endpoint",
-            try Engines.s3Endpoint(), "--s3-credentials-file", try credentialsFile(),
-        ]
-        let refused = try NetcacheTests.run(Binaries.netcache, arguments, environment: environment)
-        XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.hasSuffix("netcache: error: s3://\(bucket)/blobs: access denied; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --s3-credentials-file)\n"), refused.stderr)
+        let file = try credentialsFile()
+        let noKeys = ["-u", "AWS_ACCESS_KEY_ID", "-u", "AWS_SECRET_ACCESS_KEY", "-u", "AWS_SESSION_TOKEN"]
+        for profile in [["-u", "AWS_PROFILE"], ["AWS_PROFILE="]] {
+            let arguments = noKeys + profile + [
+                Binaries.netcache.path, "serve", "--listen", "127.0.0.1:0", "--data", try TemporaryDirectory.make().path, "--store", "s3://\(bucket)/blobs",
+                "--s3-endpoint", try Engines.s3Endpoint(), "--s3-credentials-file", file,
+            ]
+            let refused = try NetcacheTests.run(URL(fileURLWithPath: "/usr/bin/env"), arguments, timeout: 30)
+            XCTAssertEqual(refused.status, 1, "\(profile)")
+            XCTAssertTrue(
+                refused.stderr.hasSuffix("netcache: error: s3://\(bucket)/blobs: access denied; check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --s3-credentials-file)\n"),
+                "\(profile): \(refused.stderr)")
+        }
     }
 }

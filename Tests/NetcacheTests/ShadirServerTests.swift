@@ -79,8 +79,9 @@ final class ShadirServerTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", key).body, Array("[".utf8) + first + Array(", ".utf8) + second + Array("]".utf8))
     }
 
-    /// GETs racing PUTs of one key, all 80 in flight at once: every PUT is filed, every GET
-    /// answers a listing of PUT entries (or 404), and once all are answered a GET lists them all.
+    /// GETs racing PUTs of one key, all 80 reaching the server together: every PUT is filed,
+    /// every GET answers a listing of PUT entries (or 404), and once all are answered a GET
+    /// lists them all.
     func testListingsReadDuringPutsMissNone() throws {
         let key = server.shadirURL + "/racing:key"
         let entries = (0..<40).map { body(info: "{\"sha512\": \"\(sha)\", \"n\": \($0)}") }

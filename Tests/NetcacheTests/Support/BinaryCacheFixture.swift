@@ -64,7 +64,10 @@ final class BinaryCacheFixture {
     /// it made, which the server's log, written after each answer, cannot promise.
     func recorded(_ config: String) throws -> (config: String, proxy: GatedProxy) {
         let proxy = try GatedProxy(upstream: server.url, holding: { _ in false })
-        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: server.url, with: proxy.url)
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        // A config that does not name the server would record nothing, and prove nothing.
+        guard original.contains(server.url) else { throw TestFailure("\(config) does not name \(server.url)") }
+        let text = original.replacingOccurrences(of: server.url, with: proxy.url)
         let path = directory.appendingPathComponent("recorded-\(UUID().uuidString).cfg").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return (path, proxy)

@@ -9,8 +9,13 @@ struct CommandResult {
     var output: String { String(decoding: stdout, as: UTF8.self) }
 }
 
+/// A command still running after `timeout` seconds is killed and its test fails: a hang
+/// ends one test, not the whole run.
 @discardableResult
-func run(_ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil, directory: URL? = nil) throws -> CommandResult {
+func run(
+    _ executable: URL, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil, directory: URL? = nil,
+    timeout: TimeInterval = 600
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -31,7 +36,14 @@ func run(_ executable: URL, _ arguments: [String], input: Data? = nil, environme
     } else {
         process.standardInput = FileHandle.nullDevice
     }
+    let exited = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in exited.signal() }
     try process.run()
+    if exited.wait(timeout: .now() + timeout) == .timedOut {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw TestFailure("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) still ran after \(Int(timeout)) s")
+    }
     process.waitUntilExit()
     return CommandResult(
         status: process.terminationStatus, stdout: try Data(contentsOf: outURL),

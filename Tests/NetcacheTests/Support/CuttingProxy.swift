@@ -12,8 +12,8 @@ final class CuttingProxy: @unchecked Sendable {
         case cutEveryResponse(after: Int)
         /// Answer HEAD with 405; forward everything else.
         case refuseHEAD
-        /// Forward everything, but stop for a while after this many response bytes.
-        case pauseEveryResponse(after: Int, seconds: Double)
+        /// Forward everything, but stop after this many response bytes until the gate opens.
+        case holdEveryResponse(after: Int, until: TestGate)
     }
 
     let url: String
@@ -62,7 +62,7 @@ final class CuttingProxy: @unchecked Sendable {
 
     private func serve(_ client: Int32, number: Int) {
         defer { close(client) }
-        guard let request = readRequestHead(client) else { return }
+        guard let request = RawSocket.readHead(client) else { return }
         if case .refuseHEAD = behaviour, request.hasPrefix("HEAD ") {
             heads.withLock { $0 += 1 }
             let answer = "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -77,8 +77,8 @@ final class CuttingProxy: @unchecked Sendable {
         var limit = Int.max
         if case .cutFirstResponse(let after) = behaviour, number == 1 { limit = after }
         if case .cutEveryResponse(let after) = behaviour { limit = after }
-        var pause: (at: Int, seconds: Double)?
-        if case .pauseEveryResponse(let after, let seconds) = behaviour { pause = (after, seconds) }
+        var pause: (at: Int, gate: TestGate)?
+        if case .holdEveryResponse(let after, let gate) = behaviour { pause = (after, gate) }
         var forwardedBytes = 0
         var buffer = [UInt8](repeating: 0, count: 16384)
         while forwardedBytes < limit {
@@ -87,20 +87,9 @@ final class CuttingProxy: @unchecked Sendable {
             _ = send(client, buffer, count, Int32(MSG_NOSIGNAL))
             forwardedBytes += count
             if let stop = pause, forwardedBytes == stop.at {
-                Thread.sleep(forTimeInterval: stop.seconds)
+                stop.gate.wait()
                 pause = nil
             }
         }
-    }
-
-    /// Reads a request without a body (GET/HEAD): up to the blank line.
-    private func readRequestHead(_ socket: Int32) -> String? {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while recv(socket, &byte, 1, 0) == 1 {
-            bytes.append(byte)
-            if bytes.suffix(4) == [13, 10, 13, 10] { return String(decoding: bytes, as: UTF8.self) }
-        }
-        return nil
     }
 }

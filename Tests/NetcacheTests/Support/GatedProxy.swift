@@ -3,57 +3,82 @@ import Synchronization
 
 /// A loopback TCP proxy in front of a server that holds the requests `holds` picks (every
 /// one, by default) until `open()`: a transfer from upstream is then under way, or a
-/// client waits on a request, for as long as a test needs; or cuts every request it
-/// takes. It keeps the line of each request it takes as it arrives. One request per connection, with a body only by
-/// `Content-Length`.
-final class GatedProxy: @unchecked Sendable {
+/// client waits on a request, for as long as a test needs; or cuts every request it takes
+/// while `cuts` is set. It keeps the line of each request it takes as it arrives, before
+/// anything is forwarded. One request per connection: both sides are told to close after
+/// it. A request body goes through only with a `Content-Length`; a chunked one is cut.
+final class GatedProxy: Sendable {
     let url: String
-    private let listener: Int32
-    private let upstreamPort: Int
-    private let holds: @Sendable (_ requestLine: String) -> Bool
-    private let gate = DispatchGroup()
-    private let taken = Mutex<[String]>([])
-    private let cutting = Mutex(false)
+    private let relay: Relay
 
     init(upstream: String, holding holds: @escaping @Sendable (_ requestLine: String) -> Bool = { _ in true }) throws {
-        self.holds = holds
-        upstreamPort = try RawSocket.port(of: upstream)
-        (listener, url) = try RawSocket.listenOnLoopback()
-        gate.enter()
-        Thread.detachNewThread { [self] in acceptLoop() }
+        let (listener, url) = try RawSocket.listenOnLoopback()
+        self.url = url
+        relay = Relay(listener: listener, upstreamPort: try RawSocket.port(of: upstream), holds: holds)
+        Thread.detachNewThread { [relay] in relay.acceptLoop() }
     }
 
     deinit {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        relay.stop()
     }
 
     /// Lets every held request, and every later one, through.
     func open() {
-        gate.leave()
+        relay.open()
     }
 
     /// While set, each request taken is answered by closing its connection: an upstream
     /// that cannot be reached.
     var cuts: Bool {
-        get { cutting.withLock { $0 } }
-        set { cutting.withLock { $0 = newValue } }
+        get { relay.cutting.withLock { $0 } }
+        set { relay.cutting.withLock { $0 = newValue } }
     }
 
     /// The request lines taken so far (`GET /shacache/… HTTP/1.1`).
-    var requests: [String] { taken.withLock { $0 } }
+    var requests: [String] { relay.taken.withLock { $0 } }
 
     /// The line of the first request held, once one is; `nil` after `timeout` seconds.
     func firstHeld(within timeout: TimeInterval) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         repeat {
-            if let line = requests.first(where: holds) { return line }
+            if let line = requests.first(where: relay.holds) { return line }
             usleep(10_000)
         } while Date() < deadline
         return nil
     }
+}
 
-    private func acceptLoop() {
+/// What the proxy's threads share; they hold it, not the proxy, so that the proxy's
+/// `deinit` runs and stops them.
+private final class Relay: Sendable {
+    let listener: Int32
+    let upstreamPort: Int
+    let holds: @Sendable (_ requestLine: String) -> Bool
+    let taken = Mutex<[String]>([])
+    let cutting = Mutex(false)
+    private let gate = TestGate()
+
+    /// Far above any answer of a working server on loopback: a hung one ends the relay.
+    private static let patience = timeval(tv_sec: 120, tv_usec: 0)
+
+    init(listener: Int32, upstreamPort: Int, holds: @escaping @Sendable (String) -> Bool) {
+        self.listener = listener
+        self.upstreamPort = upstreamPort
+        self.holds = holds
+    }
+
+    func open() {
+        gate.open()
+    }
+
+    /// Ends the accept loop, and lets held requests go.
+    func stop() {
+        shutdown(listener, Int32(SHUT_RDWR))
+        close(listener)
+        open()
+    }
+
+    func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }
@@ -63,28 +88,39 @@ final class GatedProxy: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        guard let request = RawSocket.readRequestHead(client) else { return }
-        let lines = request.components(separatedBy: "\r\n")
+        Self.limitWaits(on: client)
+        guard let request = RawSocket.readHead(client) else { return }
+        let lines = request.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         taken.withLock { $0.append(lines[0]) }
-        let length = lines.lazy.compactMap { line -> Int? in
-            let field = line.split(separator: ":", maxSplits: 1)
-            guard field.count == 2, field[0].lowercased() == "content-length" else { return nil }
-            return Int(field[1].trimmingCharacters(in: .whitespaces))
+        let fields = lines.dropFirst().map { $0.lowercased() }
+        if fields.contains(where: { $0.hasPrefix("transfer-encoding:") }) { return }
+        let length = fields.lazy.compactMap { field -> Int? in
+            guard field.hasPrefix("content-length:") else { return nil }
+            return Int(field.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
         }.first ?? 0
         guard let body = RawSocket.read(length, from: client) else { return }
-        if cuts { return }
+        if cutting.withLock({ $0 }) { return }
         if holds(lines[0]) { gate.wait() }
         guard let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
-        // Ask upstream to close after answering, whatever the client asked, so that one read
-        // loop sees the whole answer and the client does not send another on this connection.
-        let kept = lines.filter { !$0.isEmpty && !$0.lowercased().hasPrefix("connection:") }
-        let forwarded = (kept + ["Connection: close", "", ""]).joined(separator: "\r\n")
-        guard RawSocket.sendAll(Array(forwarded.utf8) + body, on: upstream) else { return }
+        Self.limitWaits(on: upstream)
+        // Upstream is asked to close after answering, so that one read loop sees the whole
+        // answer; the client is told the same, so that it sends nothing more here.
+        let kept = lines.filter { !$0.lowercased().hasPrefix("connection:") }
+        guard RawSocket.sendAll(Array((kept + ["Connection: close", "", ""]).joined(separator: "\r\n").utf8) + body, on: upstream),
+            let head = RawSocket.readHead(upstream)
+        else { return }
+        let answerLines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty && !$0.lowercased().hasPrefix("connection:") }
+        guard RawSocket.sendAll(Array((answerLines + ["Connection: close", "", ""]).joined(separator: "\r\n").utf8), on: client) else { return }
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = recv(upstream, &buffer, buffer.count, 0)
             guard count > 0, RawSocket.sendAll(Array(buffer[..<count]), on: client) else { return }
         }
+    }
+
+    private static func limitWaits(on socket: Int32) {
+        var limit = patience
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 }

@@ -75,8 +75,8 @@ enum RawSocket {
         return answer
     }
 
-    /// Reads a request without a body (GET/HEAD): up to the blank line.
-    static func readRequestHead(_ socket: Int32) -> String? {
+    /// Reads the head of a request or an answer: up to the blank line, which it includes.
+    static func readHead(_ socket: Int32) -> String? {
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
         while recv(socket, &byte, 1, 0) == 1 {

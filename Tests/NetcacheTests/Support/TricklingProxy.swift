@@ -40,7 +40,7 @@ final class TricklingProxy: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        guard let request = RawSocket.readRequestHead(client), let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
+        guard let request = RawSocket.readHead(client), let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
         // Ask upstream to close after answering, so that one read loop sees the whole answer.
         let forwarded = request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n")
