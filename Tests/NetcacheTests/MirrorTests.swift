@@ -31,9 +31,20 @@ final class MirrorTests: XCTestCase {
         Array(JSONValue.array([.string("{\"sha512\": \"\(sha512)\", \"n\": \(n)}"), .string("")]).pythonJSON.utf8)
     }
 
-    /// How many times the upstream served this blob.
-    private func upstreamGets(of sha512: String) -> Int {
-        upstream.log.components(separatedBy: "GET /shacache/\(sha512) 200").count - 1
+    /// Upstream behind a proxy that holds nothing and keeps the line of each request the
+    /// mirror makes.
+    private func countedUpstream() throws -> GatedProxy {
+        upstream = try ServerProcess()
+        return try GatedProxy(upstream: upstream.url, holding: { _ in false })
+    }
+
+    private func asked(_ proxy: GatedProxy, _ path: String) -> Int {
+        proxy.requests.filter { $0.hasPrefix("GET " + path + " ") }.count
+    }
+
+    /// What the checks made "meanwhile" assume: they came before `seconds` had passed.
+    private func assertWithin(_ seconds: TimeInterval, of start: Date, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "the checks meant for the first \(seconds) s came later", file: file, line: line)
     }
 
     func testBlobsAndEntriesFlowThroughAndAreServedOnceUpstreamStops() throws {
@@ -87,6 +98,7 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(answers.map(\.status), Array(repeating: 200, count: 10))
         XCTAssertEqual(answers.filter { $0.body == bytes }.count, 10)
         XCTAssertEqual(asked().count, 1)
+        XCTAssertEqual(try mirror.metric("netcache_upstream_shared_total"), 9)
         XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
         XCTAssertEqual(mirror.stagedFiles(), [])
     }
@@ -119,22 +131,6 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + String(repeating: "cd", count: 64)).status, 502)
     }
 
-    /// Upstream behind a proxy that holds nothing and keeps the line of each request the
-    /// mirror makes.
-    private func countedUpstream() throws -> GatedProxy {
-        upstream = try ServerProcess()
-        return try GatedProxy(upstream: upstream.url, holding: { _ in false })
-    }
-
-    private func asked(_ proxy: GatedProxy, _ path: String) -> Int {
-        proxy.requests.filter { $0.hasPrefix("GET " + path + " ") }.count
-    }
-
-    /// What the checks made "meanwhile" assume: they came before `seconds` had passed.
-    private func assertWithin(_ seconds: TimeInterval, of start: Date, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "the checks meant for the first \(seconds) s came later", file: file, line: line)
-    }
-
     /// A blob or key upstream did not have is not asked for again for
     /// --upstream-negative-ttl seconds, even once upstream has it; then it is, and served.
     func testWhatUpstreamLackedIsNotAskedForAgainUntilTheNegativeTTLEnds() throws {
@@ -145,6 +141,7 @@ final class MirrorTests: XCTestCase {
         let start = Date()
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 404)
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/late:key").status, 404)
+        let remembered = Date()
         XCTAssertEqual(try upload(bytes, to: upstream), sha512)
         XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/late:key", body: entry(sha512, 1)).status, 201)
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 404)
@@ -153,7 +150,7 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1)
         XCTAssertEqual(asked(proxy, "/shadir/late:key"), 1)
 
-        Thread.sleep(until: start.addingTimeInterval(5.5))
+        Thread.sleep(until: remembered.addingTimeInterval(5.5))
         XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/late:key").body, Array("[".utf8) + entry(sha512, 1) + Array("]".utf8))
         XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 2)
@@ -170,12 +167,13 @@ final class MirrorTests: XCTestCase {
         let first = Array("[".utf8) + entry(sha512, 1) + Array("]".utf8)
         let start = Date()
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, first)
+        let kept = Date()
         XCTAssertEqual(try TestHTTP.request("PUT", upstream.shadirURL + "/kept:key", body: entry(sha512, 2)).status, 201)
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, first)
         assertWithin(5, of: start)
         XCTAssertEqual(asked(proxy, "/shadir/kept:key"), 1)
 
-        Thread.sleep(until: start.addingTimeInterval(5.5))
+        Thread.sleep(until: kept.addingTimeInterval(5.5))
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shadirURL + "/kept:key").body, Array("[".utf8) + entry(sha512, 1) + Array(", ".utf8) + entry(sha512, 2) + Array("]".utf8))
         XCTAssertEqual(asked(proxy, "/shadir/kept:key"), 2)
     }
@@ -191,6 +189,7 @@ final class MirrorTests: XCTestCase {
         let sha512 = try upload(bytes, to: upstream)
         let start = Date()
         XCTAssertEqual(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).status, 502)
+        let down = Date()
         XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1)
         proxy.cuts = false
         for _ in 0..<20 {
@@ -199,7 +198,7 @@ final class MirrorTests: XCTestCase {
         assertWithin(5, of: start)
         XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1, "a miss during the back-off went upstream")
 
-        Thread.sleep(until: start.addingTimeInterval(5.5))
+        Thread.sleep(until: down.addingTimeInterval(5.5))
         XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512).body == bytes)
         XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 2)
         XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
@@ -229,8 +228,8 @@ final class MirrorTests: XCTestCase {
     }
 
     func testEvictionKeepsTheSizeBoundAndNeverDropsALocalUpload() throws {
-        upstream = try ServerProcess()
-        try startMirror(["--cache-size", "3M"])
+        let proxy = try countedUpstream()
+        try startMirror(of: proxy.url, ["--cache-size", "3M"])
         let local = blob(2 << 20, seed: 9)
         let localSHA = try upload(local, to: mirror)
         let blobs = (0..<4).map { blob(1 << 20, seed: UInt8(10 + $0)) }
@@ -248,8 +247,8 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(stored, Set([localSHA, addresses[0], addresses[2], addresses[3]]))
 
         try get(1)  // fetched again
-        XCTAssertEqual(upstreamGets(of: addresses[1]), 2)
-        XCTAssertEqual(upstreamGets(of: addresses[0]), 1)
+        XCTAssertEqual(asked(proxy, "/shacache/" + addresses[1]), 2)
+        XCTAssertEqual(asked(proxy, "/shacache/" + addresses[0]), 1)
         XCTAssertTrue(Set(mirror.storedBlobs().map { String($0.dropFirst(3)) }).contains(localSHA))
         XCTAssertTrue(try TestHTTP.request("GET", mirror.shacacheURL + "/" + localSHA).body == local)
     }
@@ -320,8 +319,8 @@ final class MirrorTests: XCTestCase {
     /// A byte range of a blob the mirror lacks waits for the whole blob, verified, then is
     /// served from the store.
     func testAByteRangeOfAMissingBlobIsServedOnceTheBlobArrived() throws {
-        upstream = try ServerProcess()
-        try startMirror()
+        let proxy = try countedUpstream()
+        try startMirror(of: proxy.url)
         let bytes = blob(4 << 20, seed: 30)
         let sha512 = try upload(bytes, to: upstream)
         let range = try TestHTTP.request("GET", mirror.shacacheURL + "/" + sha512, headers: ["Range: bytes=1000-1999"])
@@ -329,7 +328,7 @@ final class MirrorTests: XCTestCase {
         XCTAssertEqual(range.headers["content-range"], "bytes 1000-1999/\(bytes.count)")
         XCTAssertEqual(range.body, Array(bytes[1000..<2000]))
         XCTAssertEqual(mirror.storedBlobs(), ["\(sha512.prefix(2))/\(sha512)"])
-        XCTAssertEqual(upstreamGets(of: sha512), 1)
+        XCTAssertEqual(asked(proxy, "/shacache/" + sha512), 1)
     }
 
     /// While upstream answers, the mirror lists what upstream lists now, beside its own
