@@ -2,17 +2,18 @@ import Foundation
 import NetcacheProtocol
 import XCTest
 
-/// Publish as root while software_root's owner (here `nobody`) keeps putting symlinks to a
-/// root-only secret in place of the release's files and of every new name that appears
-/// in software_root: whatever root reads, spools or uploads, it must never be the secret,
-/// and no root file may be written.
+/// Publish as root while software_root's owner (here `nobody`) keeps turning files of the
+/// release into symlinks to a root-only secret and back, and puts such symlinks in place
+/// of every new name that appears in software_root: whatever root reads, spools or
+/// uploads, it must never be the secret, and no root file may be written.
 final class PublishAsRootTests: XCTestCase {
-    func testSymlinksSwappedOverTheReleaseAndNewNamesInSoftwareRootReachNothing() throws {
+    func testSymlinksSwappedInAndOutOfTheReleaseWhileItIsPublishedReachNothing() throws {
         guard getuid() == 0 else { throw TestFailure("this test publishes as root against a process running as nobody; run the suite as root, as CI does") }
         let fixture = try BinaryCacheFixture()
         defer { fixture.server.stop() }
         try ReleaseTree.make(at: fixture.release)
         try ReleaseTree.addNoise(at: fixture.release + "/lib/large.bin", megabytes: 24)
+        for number in 0..<4 { try Data("flip \(number)\n".utf8).write(to: URL(fileURLWithPath: fixture.release + "/lib/flip-\(number)")) }
         let secret = fixture.directory.appendingPathComponent("secret.key").path
         let secretBytes = Data("-----BEGIN PRIVATE KEY----- root only -----END PRIVATE KEY-----\n".utf8)
         try secretBytes.write(to: URL(fileURLWithPath: secret))
@@ -39,12 +40,25 @@ final class PublishAsRootTests: XCTestCase {
             usleep(10_000)
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: fixture.softwareRoot + "/started"), "the swapper did not start")
-        let swappedNames = { Set(((try? String(contentsOfFile: swapped, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)) }
-        try waitUntil { swappedNames().contains("lib/large.bin") }
-
+        // Appended to the swapper's log (O_APPEND: its lines and these never overwrite).
+        let log = open(swapped, O_WRONLY | O_APPEND)
+        XCTAssertGreaterThanOrEqual(log, 0)
+        defer { close(log) }
+        let mark = { (line: String) in XCTAssertEqual(write(log, line + "\n", line.utf8.count + 1), line.utf8.count + 1) }
+        mark("publishing")
         let result = try netcache("publish", "-c", try fixture.config(), "--software-url", fixture.softwareURL)
-        XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.output.split(separator: "\n").filter { $0.hasPrefix("published: ") }.count, 2, result.output)
+        mark("published")
+        // A file that became a symlink while it was read is refused, not followed: the
+        // publish either files the tree as it read it or stops saying so.
+        if result.status == 0 {
+            XCTAssertEqual(result.output.split(separator: "\n").filter { $0.hasPrefix("published: ") }.count, 2, result.output)
+        } else {
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("changed while being archived"), result.stderr)
+        }
+        let lines = try String(contentsOfFile: swapped, encoding: .utf8).split(separator: "\n")
+        let during = lines.drop { $0 != "publishing" }.prefix { $0 != "published" }.filter { $0.hasPrefix("flip-") }
+        XCTAssertFalse(during.isEmpty, "nothing was swapped while the release was published")
 
         // No blob holds the secret, whether raw, in a zstd frame or in the gzip archive.
         let secretSHA512 = StreamingDigest.sha512Hex(of: Array(secretBytes))
@@ -62,21 +76,27 @@ final class PublishAsRootTests: XCTestCase {
         XCTAssertEqual(Set(try fixture.strayEntries(besides: [fixture.md5])), ["started", "stop"])
     }
 
-    /// Runs as nobody: replaces the release's files in `lib` and every name in
-    /// software_root but the release, its own markers and its scratch link with a symlink
-    /// to the secret, until told to stop (or for a minute at most), and writes each name
-    /// it replaced, relative to the release or to software_root, to its log.
+    /// Runs as nobody until told to stop (or for a minute at most): turns each
+    /// `lib/flip-N` of the release into a symlink to the secret and back, and replaces
+    /// every name in software_root but the release, its own markers and its scratch link
+    /// with such a symlink; writes each name it replaced to its log.
     private static let swapLoop = #"""
         root=$1 secret=$2 release=$3 log=$4
         end=$(( $(date +%s) + 60 ))
         : > "$root/started"
         while [ ! -e "$root/stop" ] && [ "$(date +%s)" -lt "$end" ]; do
-          for path in "$root/$release"/lib/* "$root"/* "$root"/.[!.]*; do
-            case ${path#"$root/"} in
-              "$release"|started|stop|.swap|'*'|'.[!.]*'|"$release/lib/*") continue ;;
+          for path in "$root/$release"/lib/flip-*; do
+            if [ -L "$path" ]; then
+              printf 'flipped back\n' > "$root/.swap" && mv -fT "$root/.swap" "$path" && echo "${path##*/}" >> "$log"
+            else
+              ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" && echo "${path##*/}" >> "$log"
+            fi
+          done
+          for path in "$root"/* "$root"/.[!.]*; do
+            case ${path##*/} in
+              "$release"|started|stop|.swap|'*'|'.[!.]*') continue ;;
             esac
-            [ -L "$path" ] && continue
-            ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" 2>/dev/null && echo "${path#"$root/"}" | sed "s|^$release/||" >> "$log"
+            ln -sfn "$secret" "$root/.swap" && mv -fT "$root/.swap" "$path" 2>/dev/null && echo "${path##*/}" >> "$log"
           done
         done
         rm -f "$root/.swap"
