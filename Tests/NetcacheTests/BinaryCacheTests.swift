@@ -265,6 +265,7 @@ final class PublishFailureTests: XCTestCase {
         XCTAssertEqual(failed.stderr.split(separator: "\n").count, 1, failed.stderr)
         XCTAssertTrue(failed.stderr.hasPrefix("netcache: error: ") && failed.stderr.contains("/shadir/"), failed.stderr)
         XCTAssertEqual(Set(directory.requests), ["PUT /shadir/netcache:\(fixture.md5) HTTP/1.1"])
+        XCTAssertGreaterThanOrEqual(directory.requests.count, 2, "the PUT was not tried again")
         let stored = Set(fixture.server.storedBlobs())
         XCTAssertFalse(stored.isEmpty, "the blobs were not uploaded before the PUT")
         for key in ["netcache:" + fixture.md5, fixture.md5] {

@@ -120,7 +120,7 @@ final class MirrorPushTests: XCTestCase {
     }
 
     /// What upstream could not take before the mirror stopped is forwarded by the next
-    /// mirror on the same data directory, in upload order.
+    /// mirror on the same data directory.
     func testTheQueueOutlivesARestart() throws {
         let down = try SilentListener.closedPortURL()
         let home = try TemporaryDirectory.make()

@@ -59,7 +59,7 @@ final class CurlEasy {
             return .failure(message.isEmpty ? String(cString: curl_easy_strerror(code)) : message)
         }
         // libcurl 7.88 takes a close inside the head for the end of an answer with no length.
-        guard state.stoppedByCaller || !state.insideHead else { return .failure("connection closed inside the response head") }
+        guard !state.insideHead else { return .failure("connection closed inside the response head") }
         var status = 0
         netcache_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var head = state.head

@@ -11,8 +11,9 @@ final class ServerMetrics: Sendable {
     let bytesStored: Gauge
     let entries: Gauge
     let healthChecks: Counter
-    /// Misses that joined a transfer from upstream already under way for the same blob,
-    /// rather than starting one: what a mirror saves its upstream.
+    /// Misses answered by a transfer from upstream that an earlier miss of the same blob
+    /// started (under way, or just ended and not yet stored), rather than by a new one:
+    /// what a mirror saves its upstream.
     let sharedTransfers: Counter
 
     /// Request durations from a millisecond to ten minutes (a large blob).
@@ -26,7 +27,7 @@ final class ServerMetrics: Sendable {
         entries = registry.makeGauge(descriptor: Self.name("shadir_entries", unit: "", "shadir entries, at the last census."))
         healthChecks = registry.makeCounter(descriptor: Self.name("health_checks", unit: "total", "Checks of every backend made for /health."))
         sharedTransfers = registry.makeCounter(
-            descriptor: Self.name("upstream_shared", unit: "total", "A mirror's blob misses answered by a transfer from upstream already under way."))
+            descriptor: Self.name("upstream_shared", unit: "total", "A mirror's blob misses answered by a transfer from upstream an earlier miss started."))
     }
 
     private static func name(_ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {
