@@ -19,14 +19,7 @@ final class LargeTransferTests: XCTestCase {
         XCTAssertEqual(try client.upload(file: path), expected)
         try FileManager.default.removeItem(atPath: path)
 
-        let digest = StreamingDigest.sha512()
-        var received = 0
-        try client.download(expected) {
-            digest.update($0)
-            received += $0.count
-        }
-        XCTAssertEqual(received, 1 << 30)
-        XCTAssertEqual(digest.finalize(), expected)
+        try assertDownloadsWhole(expected, size: 1 << 30, from: client)
     }
 
     /// 200 clients download a 64 MiB blob at once and stop reading: the server goes on
@@ -53,15 +46,20 @@ final class LargeTransferTests: XCTestCase {
         for socket in sockets {
             XCTAssertGreaterThan(recv(socket, &buffer, buffer.count, 0), 0, "a download did not start")
         }
+        try assertDownloadsWhole(sha512, size: 64 << 20, from: client)
+        XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health").status, 200)
+    }
+
+    /// Downloads the blob as it streams, counting and hashing what comes.
+    private func assertDownloadsWhole(_ sha512: String, size: Int, from client: ShacacheClient, line: UInt = #line) throws {
         let digest = StreamingDigest.sha512()
         var received = 0
         try client.download(sha512) {
             digest.update($0)
             received += $0.count
         }
-        XCTAssertEqual(received, 64 << 20)
-        XCTAssertEqual(digest.finalize(), sha512)
-        XCTAssertEqual(try TestHTTP.request("GET", server.url + "/health").status, 200)
+        XCTAssertEqual(received, size, line: line)
+        XCTAssertEqual(digest.finalize(), sha512, line: line)
     }
 
     /// Writes `size` bytes that differ block to block; returns their SHA-512.
