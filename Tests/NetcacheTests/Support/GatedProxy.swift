@@ -91,7 +91,8 @@ private final class Relay: Sendable {
         Self.limitWaits(on: client)
         guard let request = RawSocket.readHead(client) else { return }
         let lines = request.components(separatedBy: "\r\n").filter { !$0.isEmpty }
-        taken.withLock { $0.append(lines[0]) }
+        guard let requestLine = lines.first else { return }
+        taken.withLock { $0.append(requestLine) }
         let fields = lines.dropFirst().map { $0.lowercased() }
         if fields.contains(where: { $0.hasPrefix("transfer-encoding:") }) { return }
         let length = fields.lazy.compactMap { field -> Int? in
@@ -100,7 +101,7 @@ private final class Relay: Sendable {
         }.first ?? 0
         guard let body = RawSocket.read(length, from: client) else { return }
         if cutting.withLock({ $0 }) { return }
-        if holds(lines[0]) { gate.wait() }
+        if holds(requestLine) { gate.wait() }
         guard let upstream = try? RawSocket.connectLoopback(port: upstreamPort) else { return }
         defer { close(upstream) }
         Self.limitWaits(on: upstream)
