@@ -253,7 +253,7 @@ final class PublishFailureTests: XCTestCase {
     func testAPublishWhoseEntryCannotBeFiledFailsAndTheNextOneFilesIt() throws {
         let fixture = try BinaryCacheFixture()
         try ReleaseTree.make(at: fixture.release)
-        let directory = try GatedProxy(upstream: fixture.server.url, holding: { _ in false })
+        let directory = try GatedProxy.recording(fixture.server.url)
         directory.cuts = true
         let config = fixture.directory.appendingPathComponent("cut.cfg").path
         try (try String(contentsOfFile: try fixture.config(), encoding: .utf8))

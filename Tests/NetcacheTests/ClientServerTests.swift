@@ -50,7 +50,7 @@ final class ClientServerTests: XCTestCase {
 
     func testExistingBlobsAreNotUploadedAgain() throws {
         let path = try file(Array("same".utf8))
-        let recorder = try GatedProxy(upstream: server.url, holding: { _ in false })
+        let recorder = try GatedProxy.recording(server.url)
         try shacache(recorder.url).upload(file: path)
         try shacache(recorder.url).upload(file: path)
         XCTAssertEqual(recorder.requests.filter { $0.hasPrefix("HEAD /shacache/") }.count, 2, "\(recorder.requests)")

@@ -35,7 +35,7 @@ final class MirrorTests: XCTestCase {
     /// mirror makes.
     private func countedUpstream() throws -> GatedProxy {
         upstream = try ServerProcess()
-        return try GatedProxy(upstream: upstream.url, holding: { _ in false })
+        return try GatedProxy.recording(upstream.url)
     }
 
     private func asked(_ proxy: GatedProxy, _ path: String) -> Int {

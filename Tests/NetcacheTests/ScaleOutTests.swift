@@ -176,7 +176,7 @@ final class ScaleOutTests: XCTestCase {
         for server in servers { server.stop() }
         servers = [try server(["--basic-auth-file", passwords.path]), try server(["--basic-auth-file", passwords.path])]
         // Each server behind a proxy that records the requests nginx sends it, as they arrive.
-        let recorders = try servers.map { try GatedProxy(upstream: $0.url, holding: { _ in false }) }
+        let recorders = try servers.map { try GatedProxy.recording($0.url) }
         let balancer = try NginxBalancer(upstreams: recorders.map(\.url), directory: directory)
         defer { balancer.stop() }
 

@@ -63,7 +63,7 @@ final class BinaryCacheFixture {
     /// request as it arrives: once the client has exited, the proxy has seen every request
     /// it made, which the server's log, written after each answer, cannot promise.
     func recorded(_ config: String) throws -> (config: String, proxy: GatedProxy) {
-        let proxy = try GatedProxy(upstream: server.url, holding: { _ in false })
+        let proxy = try GatedProxy.recording(server.url)
         let original = try String(contentsOfFile: config, encoding: .utf8)
         // A config that does not name the server would record nothing, and prove nothing.
         guard original.contains(server.url) else { throw TestFailure("\(config) does not name \(server.url)") }

@@ -18,6 +18,11 @@ final class GatedProxy: Sendable {
         Thread.detachNewThread { [relay] in relay.acceptLoop() }
     }
 
+    /// A proxy that holds nothing: it only records the requests it passes on.
+    static func recording(_ upstream: String) throws -> GatedProxy {
+        try GatedProxy(upstream: upstream, holding: { _ in false })
+    }
+
     deinit {
         relay.stop()
     }
