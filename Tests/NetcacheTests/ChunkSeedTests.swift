@@ -119,6 +119,7 @@ final class KeptIndexOwnershipTests: XCTestCase {
         XCTAssertTrue(InstalledTrees(root: descriptor).holds(reference), "the seed's own directory")
         chmod(kept, 0o777)
         XCTAssertFalse(InstalledTrees(root: descriptor).holds(reference), "a directory anyone may write")
+        XCTAssertNotNil(InstalledTrees.keep(try index.encoded(), md5: md5, root: descriptor), "kept in a directory anyone may write")
         if getuid() == 0 {
             chmod(kept, 0o755)
             XCTAssertEqual(chown(kept, 65534, 65534), 0)

@@ -65,6 +65,13 @@ final class ChunkStorageTests: XCTestCase {
         let notABundle = try netcache("export", "--data", fixture.server.dataDirectory.path, "--have", config, "-o", sameDelta)
         XCTAssertEqual(notABundle.status, 1)
         XCTAssertTrue(notABundle.stderr.contains("--have \(config): neither a bundle nor a chunk index"), notABundle.stderr)
+        // A zstd frame larger than any index a node reads is refused, not read whole.
+        let huge = fixture.directory.appendingPathComponent("huge.index").path
+        try Data([0x28, 0xB5, 0x2F, 0xFD]).write(to: URL(fileURLWithPath: huge))
+        XCTAssertEqual(truncate(huge, off_t(ChunkIndex.blobSizeLimit + 1)), 0)
+        let tooLarge = try netcache("export", "--data", fixture.server.dataDirectory.path, "--have", huge, "-o", sameDelta)
+        XCTAssertEqual(tooLarge.status, 1)
+        XCTAssertEqual(tooLarge.stderr, "netcache: error: --have \(huge): larger than a chunk index\n")
 
         fixture.server.stop()
         let usage = try netcache("admin", "usage", "--json", "--data", fixture.server.dataDirectory.path)

@@ -135,9 +135,8 @@ final class InstalledTrees: ChunkSeed, @unchecked Sendable {
         let indexes = openat(root, directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard indexes >= 0 else { return "cannot open \(directory): \(String(cString: strerror(errno)))" }
         defer { close(indexes) }
-        // Created under any umask: made writable by this user only.
-        var status = stat()
-        if fstat(indexes, &status) == 0, status.st_uid == geteuid() { fchmod(indexes, 0o755) }
+        // Made 0o755 above (a umask only takes bits away); one that others may write was
+        // not made here, and what it holds is not trusted.
         guard isOwn(indexes) else { return "\(directory) belongs to another user, or others may write in it" }
         let temporary = ".partial-\(getpid())-\(md5)"
         unlinkat(indexes, temporary, 0)

@@ -11,22 +11,25 @@ public enum SiteHoldings {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw BundleError("--have \(path): \(String(cString: strerror(errno)))") }
         var magic = [UInt8](repeating: 0, count: 4)
-        let count = read(descriptor, &magic, 4)
-        var status = stat()
-        let size = fstat(descriptor, &status) == 0 ? Int(status.st_size) : -1
-        close(descriptor)
         // A chunk index is a zstd frame; anything else must be a bundle.
-        if count == 4, magic == [0x28, 0xB5, 0x2F, 0xFD] {
-            guard (0...ChunkIndex.blobSizeLimit).contains(size) else { throw BundleError("--have \(path): larger than a chunk index") }
-            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
-            do {
-                let index = try ChunkIndex(decoding: bytes)
-                return Set(index.chunks.map(\.blob) + [StreamingDigest.sha512Hex(of: bytes)])
-            } catch {
-                throw BundleError("--have \(path): \(error)")
-            }
+        guard read(descriptor, &magic, 4) == 4, magic == [0x28, 0xB5, 0x2F, 0xFD] else {
+            close(descriptor)
+            return try bundleBlobs(path)
         }
-        return try bundleBlobs(path)
+        let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            // Read from the descriptor already open, to one byte past the limit: a file
+            // that grows meanwhile is as refused as one that was too large.
+            let rest = try file.read(upToCount: ChunkIndex.blobSizeLimit - magic.count + 1) ?? Data()
+            guard magic.count + rest.count <= ChunkIndex.blobSizeLimit else { throw BundleError("--have \(path): larger than a chunk index") }
+            let bytes = magic + Array(rest)
+            let index = try ChunkIndex(decoding: bytes)
+            return Set(index.chunks.map(\.blob) + [StreamingDigest.sha512Hex(of: bytes)])
+        } catch let error as BundleError {
+            throw error
+        } catch {
+            throw BundleError("--have \(path): \(error)")
+        }
     }
 
     private static func bundleBlobs(_ path: String) throws -> Set<String> {
