@@ -136,7 +136,8 @@ final class ServerFaultTests: XCTestCase {
     /// and an entry filed and served; and it stops on SIGTERM.
     private func assertHealed(_ server: FaultyServer, after report: ConcurrentTraffic.Report, file: StaticString = #filePath, line: UInt = #line) throws {
         guard server.process.isRunning else {
-            return XCTFail("the server died under faults: \(server.log.suffix(5000))", file: file, line: line)
+            let ended = server.process.terminationReason == .uncaughtSignal ? "signal" : "exit status"
+            return XCTFail("the server died under faults (\(ended) \(server.process.terminationStatus)): \(server.log.suffix(5000))", file: file, line: line)
         }
         let health = try TestHTTP.request("GET", server.url + "/health")
         XCTAssertEqual(health.status, 200, health.text, file: file, line: line)
