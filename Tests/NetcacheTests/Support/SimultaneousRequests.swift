@@ -1,4 +1,7 @@
 import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
 import Synchronization
 
 /// Requests that reach the server together, by construction rather than by luck: each goes
@@ -21,8 +24,8 @@ final class SimultaneousRequests {
 
     private var sockets: [Int32] = []
     private var lastBytes: [UInt8] = []
-    /// Whether each answer has a body: not those of HEAD.
-    private var bodies: [Bool] = []
+    /// Each request's method, which tells whether its answer has a body.
+    private var methods: [String] = []
 
     init(_ requests: [Request]) throws {
         do {
@@ -30,7 +33,7 @@ final class SimultaneousRequests {
                 let bytes = try Self.encode(request)
                 let socket = try RawSocket.connectLoopback(port: try RawSocket.port(of: request.url))
                 sockets.append(socket)
-                bodies.append(request.method != "HEAD")
+                methods.append(request.method)
                 // Far above any answer of a working server on loopback: a hung one fails.
                 var patience = timeval(tv_sec: 120, tv_usec: 0)
                 setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &patience, socklen_t(MemoryLayout<timeval>.size))
@@ -75,7 +78,7 @@ final class SimultaneousRequests {
             }
         }
         done.wait()
-        return try sockets.indices.map { index in try Self.parse(answers.withLock { $0[index] ?? [] }, hasBody: bodies[index]) }
+        return try sockets.indices.map { index in try Self.parse(answers.withLock { $0[index] ?? [] }, method: methods[index]) }
     }
 
     private static func encode(_ request: Request) throws -> [UInt8] {
@@ -86,47 +89,28 @@ final class SimultaneousRequests {
         return Array((head + "\r\n").utf8) + request.body
     }
 
-    /// An answer read to the connection's end: its status, headers and body (whole, by
-    /// `Content-Length` or chunks; none for HEAD, 1xx, 204 and 304); a body cut short throws.
-    private static func parse(_ bytes: [UInt8], hasBody: Bool) throws -> TestResponse {
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = bytes.indices.first(where: { bytes[$0...].starts(with: separator) }) else {
-            throw TestFailure("an answer with no whole head: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+    /// An answer read to the connection's end, decoded by NIO's HTTP/1 client decoder, which
+    /// is told the request's method so that a HEAD's answer has no body: its status,
+    /// headers and whole body. An answer cut short, or followed by anything, throws.
+    private static func parse(_ bytes: [UInt8], method: String) throws -> TestResponse {
+        let quoted = String(decoding: bytes.prefix(200), as: UTF8.self)
+        let channel = EmbeddedChannel()
+        var parts: [HTTPClientResponsePart] = []
+        do {
+            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+            try channel.writeOutbound(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: "/")))
+            try channel.writeInbound(ByteBuffer(bytes: bytes))
+            // The end of the connection ends an answer that has neither length nor chunks.
+            try channel.close().wait()
+            while let part = try channel.readInbound(as: HTTPClientResponsePart.self) { parts.append(part) }
+        } catch {
+            throw TestFailure("an answer that does not parse (\(error)): \(quoted)")
         }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let statusWords = lines[0].split(separator: " ")
-        guard statusWords.count >= 2, let status = Int(statusWords[1]) else { throw TestFailure("no status line: \(lines[0])") }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        let rest = Array(bytes[(end + separator.count)...])
-        if !hasBody || (100..<200).contains(status) || [204, 304].contains(status) {
-            guard rest.isEmpty else { throw TestFailure("\(rest.count) bytes after an answer that has no body") }
-            return TestResponse(status: status, headers: headers, body: [])
-        }
-        if let length = headers["content-length"].flatMap({ Int($0) }) {
-            guard rest.count == length else { throw TestFailure("\(rest.count) body bytes where Content-Length said \(length)") }
-            return TestResponse(status: status, headers: headers, body: rest)
-        }
-        guard headers["transfer-encoding"]?.lowercased() == "chunked" else { return TestResponse(status: status, headers: headers, body: rest) }
-        return TestResponse(status: status, headers: headers, body: try dechunk(rest))
-    }
-
-    private static func dechunk(_ bytes: [UInt8]) throws -> [UInt8] {
+        guard case .head(let head) = parts.first, case .end = parts.last, parts.dropFirst().dropLast().allSatisfy({ if case .body = $0 { true } else { false } })
+        else { throw TestFailure("not one whole answer: \(quoted)") }
         var body: [UInt8] = []
-        var offset = 0
-        while true {
-            guard let lineEnd = bytes[offset...].indices.first(where: { bytes[$0...].starts(with: [13, 10]) }),
-                let sizeField = String(decoding: bytes[offset..<lineEnd], as: UTF8.self).split(separator: ";").first,
-                let size = Int(sizeField, radix: 16), (0...bytes.count).contains(size)
-            else { throw TestFailure("a chunked body cut short") }
-            let start = lineEnd + 2
-            if size == 0 { return body }
-            guard start + size + 2 <= bytes.count, bytes[(start + size)...].starts(with: [13, 10]) else { throw TestFailure("a chunked body cut short") }
-            body += bytes[start..<(start + size)]
-            offset = start + size + 2
-        }
+        for case .body(let buffer) in parts { body += Array(buffer.readableBytesView) }
+        let headers = Dictionary(head.headers.map { ($0.name.lowercased(), $0.value) }) { _, last in last }
+        return TestResponse(status: Int(head.status.code), headers: headers, body: body)
     }
 }
