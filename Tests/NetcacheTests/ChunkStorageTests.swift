@@ -88,9 +88,7 @@ final class ChunkStorageTests: XCTestCase {
         }
         let siteServer = try ServerProcess(dataDirectory: site)
         defer { siteServer.stop() }
-        let siteConfig = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: fixture.server.url, with: siteServer.url)
-        let siteConfigPath = fixture.directory.appendingPathComponent("site.cfg").path
-        try siteConfig.write(toFile: siteConfigPath, atomically: true, encoding: .utf8)
+        let siteConfigPath = try fixture.rewritten(config, replacing: fixture.server.url, with: siteServer.url)
         let installed = try netcache("install", "-c", siteConfigPath, "--software-url", upgradeURL)
         XCTAssertEqual(installed.status, 0, installed.stderr)
         let expected = try TemporaryDirectory.make().appendingPathComponent(upgradeMD5).path

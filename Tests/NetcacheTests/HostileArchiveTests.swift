@@ -282,11 +282,8 @@ final class HostileArchiveTests: XCTestCase {
     }
 
     private func config(downloadingThrough proxy: CuttingProxy) throws -> String {
-        let config = try fixture.config(name: "proxied.cfg")
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-            .replacingOccurrences(of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
-        return config
+        try fixture.rewritten(
+            try fixture.config(name: "proxied.cfg"), replacing: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
     }
 
     private func tar(_ items: [Item], fileSize: Int = 5) throws -> [UInt8] {

@@ -50,10 +50,8 @@ final class InstallConcurrencyTests: XCTestCase {
         try fixture.publishArchive(try fixture.archive(items, fileSize: 50_000))
         let gate = TestGate()
         let proxy = try CuttingProxy(upstream: fixture.server.url, behaviour: .holdEveryResponse(after: 1_300_000, until: gate))
-        let config = try fixture.config(name: "slow.cfg")
-        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
-            of: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
-        try text.write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try fixture.rewritten(
+            try fixture.config(name: "slow.cfg"), replacing: "download-binary-cache-url = \(fixture.server.shacacheURL)", with: "download-binary-cache-url = \(proxy.url)/shacache")
         return (config, proxy, gate)
     }
 

@@ -39,8 +39,6 @@ final class SweepTests: XCTestCase {
         // held, the sweep has read the entries and the listing and decided on one blob.
         let s3 = try Engines.s3Endpoint()
         let proxy = try GatedProxy(upstream: s3, holding: { $0.hasPrefix("DELETE ") })
-        var opened = false
-        defer { if !opened { proxy.open() } }
         let arguments = ["admin", "sweep", "--retain-unreferenced", "0", "--apply", "--data", directory.appendingPathComponent("admin").path]
             + shared.map { $0 == s3 ? proxy.url : $0 }
         let sweep = Task.detached { try NetcacheTests.run(Binaries.netcache, arguments, environment: Engines.s3Credentials) }
@@ -50,7 +48,6 @@ final class SweepTests: XCTestCase {
         XCTAssertEqual(try TestHTTP.request("HEAD", server.shacacheURL + "/" + lastSHA).status, 200)
         XCTAssertEqual(try TestHTTP.request("PUT", server.shadirURL + "/pypi:during=1", body: Self.entry(lastSHA)).status, 201)
         proxy.open()
-        opened = true
         let swept = try await sweep.value
         XCTAssertEqual(swept.status, 0, swept.stderr)
         XCTAssertFalse(swept.output.contains(lastSHA), "the sweep removed the blob an entry named meanwhile")

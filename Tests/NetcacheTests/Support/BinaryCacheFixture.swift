@@ -52,10 +52,16 @@ final class BinaryCacheFixture {
 
     /// slapos.cfg with another software_root.
     func config(root: String, extra: String = "") throws -> String {
-        let text = try String(contentsOfFile: try config(extra: extra), encoding: .utf8)
-            .replacingOccurrences(of: "software_root = \(softwareRoot)\n", with: "software_root = \(root)\n")
-        let path = directory.appendingPathComponent("slapos-\(UUID().uuidString).cfg").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try rewritten(try config(extra: extra), replacing: "software_root = \(softwareRoot)\n", with: "software_root = \(root)\n")
+    }
+
+    /// A copy of `config`, under a name of its own, with `old` replaced by `new`. A config
+    /// without `old` throws: the copy would be the same, and the test would prove nothing.
+    func rewritten(_ config: String, replacing old: String, with new: String) throws -> String {
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        guard original.contains(old) else { throw TestFailure("\(config) does not hold \(old)") }
+        let path = directory.appendingPathComponent("rewritten-\(UUID().uuidString).cfg").path
+        try original.replacingOccurrences(of: old, with: new).write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
@@ -64,13 +70,7 @@ final class BinaryCacheFixture {
     /// it made, which the server's log, written after each answer, cannot promise.
     func recorded(_ config: String) throws -> (config: String, proxy: GatedProxy) {
         let proxy = try GatedProxy.recording(server.url)
-        let original = try String(contentsOfFile: config, encoding: .utf8)
-        // A config that does not name the server would record nothing, and prove nothing.
-        guard original.contains(server.url) else { throw TestFailure("\(config) does not name \(server.url)") }
-        let text = original.replacingOccurrences(of: server.url, with: proxy.url)
-        let path = directory.appendingPathComponent("recorded-\(UUID().uuidString).cfg").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return (path, proxy)
+        return (try rewritten(config, replacing: server.url, with: proxy.url), proxy)
     }
 
     /// Publishes a `ReleaseTree` and removes it: a cache holding a release this machine

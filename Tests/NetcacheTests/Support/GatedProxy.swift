@@ -42,6 +42,9 @@ final class GatedProxy: Sendable {
     /// The request lines taken so far (`GET /shacache/… HTTP/1.1`).
     var requests: [String] { relay.taken.withLock { $0 } }
 
+    /// Those of them that could change what upstream holds: any but a GET or a HEAD.
+    var changes: [String] { requests.filter { !$0.hasPrefix("GET ") && !$0.hasPrefix("HEAD ") } }
+
     /// The line of the first request held, once one is; `nil` after `timeout` seconds.
     func firstHeld(within timeout: TimeInterval) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
